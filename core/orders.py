@@ -1,0 +1,164 @@
+"""Orders, their statuses and the rules on PO numbers, quantities and cancelling."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from core.errors import InvalidPoNumber, InvalidQuantity, OrderNotCancellable
+
+MAX_PO_LENGTH = 64
+_DIGITS = re.compile(r"[0-9]+")
+# Longer input cannot be a number we accept; checking the length first keeps
+# int() away from a 5,000-digit string.
+_MAX_QUANTITY_DIGITS = 9
+
+
+class OrderStatus(enum.StrEnum):
+    """Status of an order; the value is stored, the label is shown."""
+
+    ON_ORDER = "on_order"
+    ISSUED = "issued"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    OrderStatus.ON_ORDER: "Licenses on Order",
+    OrderStatus.ISSUED: "License Issued",
+    OrderStatus.CANCELLED: "Order Canceled",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A customer's order of licenses from one dealer.
+
+    ``window_opened_at`` is when the current cancel window started: the
+    moment the order was placed, or later the moment an issuance was
+    cancelled and the order returned to Licenses on Order. ``version``
+    grows with every change and guards against lost updates.
+    """
+
+    id: int
+    customer_id: int
+    dealer_id: int
+    po_number: str
+    quantity: int
+    status: OrderStatus
+    ordered_at: datetime
+    window_opened_at: datetime
+    placed_by_member_id: int
+    issued_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    version: int = 1
+
+    def cancel_deadline(self, window: timedelta) -> datetime:
+        """Return the first moment at which the order can no longer be cancelled."""
+        return max(self.ordered_at + window, self.window_opened_at + window)
+
+    def can_cancel(self, now: datetime, window: timedelta) -> bool:
+        return self.status is OrderStatus.ON_ORDER and now < self.cancel_deadline(window)
+
+    def cancelled(self, now: datetime, window: timedelta) -> Order:
+        """Return this order as cancelled at ``now``, or raise OrderNotCancellable."""
+        if self.status is OrderStatus.CANCELLED:
+            raise OrderNotCancellable(
+                f"Order {self.po_number} was already cancelled."
+            )
+        if self.status is OrderStatus.ISSUED:
+            raise OrderNotCancellable(
+                f"Order {self.po_number} has been issued, so it can no longer be "
+                "cancelled."
+            )
+        if now >= self.cancel_deadline(window):
+            raise OrderNotCancellable(
+                f"The cancel window of order {self.po_number} has closed; an order "
+                f"can be cancelled within {window.days} days of being placed."
+            )
+        return replace(
+            self,
+            status=OrderStatus.CANCELLED,
+            cancelled_at=now,
+            version=self.version + 1,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """The values of an order that has not been stored yet."""
+
+    customer_id: int
+    dealer_id: int
+    po_number: str
+    quantity: int
+    ordered_at: datetime
+    placed_by_member_id: int
+
+
+def normalise_po_number(text: str) -> str:
+    """Return the stored form of a PO number, or raise InvalidPoNumber.
+
+    Leading and trailing whitespace is removed and inner runs of whitespace
+    become one space. Control characters (newlines, tabs and the like) are
+    rejected rather than removed, so that what is stored is what was meant.
+    """
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise InvalidPoNumber(
+            "A PO number must be on one line, without tabs or other control "
+            "characters."
+        )
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        raise InvalidPoNumber("A PO number is required; send the number from your PO.")
+    if len(cleaned) > MAX_PO_LENGTH:
+        raise InvalidPoNumber(
+            f"A PO number has at most {MAX_PO_LENGTH} characters; "
+            f"this one has {len(cleaned)}."
+        )
+    return cleaned
+
+
+def po_number_key(po_number: str) -> str:
+    """Return the form under which PO numbers are compared: normalised, any case."""
+    return normalise_po_number(po_number).casefold()
+
+
+def parse_quantity(text: str, maximum: int) -> int:
+    """Return the number of licenses in ``text``, or raise InvalidQuantity.
+
+    Only a whole number written with the digits 0-9 is accepted, from 1 to
+    ``maximum``. Signs, decimals, exponents and other scripts' digits are
+    rejected.
+    """
+    accepted = f"Send a whole number from 1 to {maximum}."
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidQuantity(f"The number of licenses is required. {accepted}")
+    if _DIGITS.fullmatch(cleaned) is None:
+        raise InvalidQuantity(f"That is not a whole number. {accepted}")
+    if len(cleaned.lstrip("0")) > _MAX_QUANTITY_DIGITS:
+        raise InvalidQuantity(f"That number is too large. {accepted}")
+    quantity = int(cleaned)
+    return check_quantity(quantity, maximum)
+
+
+def check_quantity(quantity: int, maximum: int) -> int:
+    """Return ``quantity`` if it is between 1 and ``maximum``, else raise InvalidQuantity."""
+    if quantity < 1:
+        raise InvalidQuantity(
+            f"At least one license must be ordered. Send a whole number from 1 to "
+            f"{maximum}."
+        )
+    if quantity > maximum:
+        raise InvalidQuantity(
+            f"At most {maximum} licenses can be ordered at once. Send a whole "
+            f"number from 1 to {maximum}, or place several orders."
+        )
+    return quantity
