@@ -69,13 +69,10 @@ class Order:
     def cancelled(self, now: datetime, window: timedelta) -> Order:
         """Return this order as cancelled at ``now``, or raise OrderNotCancellable."""
         if self.status is OrderStatus.CANCELLED:
-            raise OrderNotCancellable(
-                f"Order {self.po_number} was already cancelled."
-            )
+            raise OrderNotCancellable(f"Order {self.po_number} was already cancelled.")
         if self.status is OrderStatus.ISSUED:
             raise OrderNotCancellable(
-                f"Order {self.po_number} has been issued, so it can no longer be "
-                "cancelled."
+                f"Order {self.po_number} has been issued, so it can no longer be cancelled."
             )
         if now >= self.cancel_deadline(window):
             raise OrderNotCancellable(
@@ -111,16 +108,14 @@ def normalise_po_number(text: str) -> str:
     """
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise InvalidPoNumber(
-            "A PO number must be on one line, without tabs or other control "
-            "characters."
+            "A PO number must be on one line, without tabs or other control characters."
         )
     cleaned = " ".join(text.split())
     if not cleaned:
         raise InvalidPoNumber("A PO number is required; send the number from your PO.")
     if len(cleaned) > MAX_PO_LENGTH:
         raise InvalidPoNumber(
-            f"A PO number has at most {MAX_PO_LENGTH} characters; "
-            f"this one has {len(cleaned)}."
+            f"A PO number has at most {MAX_PO_LENGTH} characters; this one has {len(cleaned)}."
         )
     return cleaned
 
@@ -153,8 +148,7 @@ def check_quantity(quantity: int, maximum: int) -> int:
     """Return ``quantity`` if it is between 1 and ``maximum``, else raise InvalidQuantity."""
     if quantity < 1:
         raise InvalidQuantity(
-            f"At least one license must be ordered. Send a whole number from 1 to "
-            f"{maximum}."
+            f"At least one license must be ordered. Send a whole number from 1 to {maximum}."
         )
     if quantity > maximum:
         raise InvalidQuantity(

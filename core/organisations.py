@@ -31,9 +31,7 @@ class Tier(enum.IntEnum):
             return _TIER_CODES[code.strip().lower()]
         except KeyError:
             accepted = ", ".join(_TIER_CODES)
-            raise InvalidInput(
-                f"Unknown tier {code!r}; use one of {accepted}."
-            ) from None
+            raise InvalidInput(f"Unknown tier {code!r}; use one of {accepted}.") from None
 
 
 _TIER_LABELS = {

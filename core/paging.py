@@ -42,6 +42,4 @@ def check_page_number(number: int, total_items: int, page_size: int) -> None:
     """Raise InvalidInput unless ``number`` names an existing page."""
     total_pages = count_pages(total_items, page_size)
     if not 1 <= number <= total_pages:
-        raise InvalidInput(
-            f"Page {number} does not exist; there are {total_pages} pages."
-        )
+        raise InvalidInput(f"Page {number} does not exist; there are {total_pages} pages.")

@@ -45,9 +45,7 @@ class MemberRepository(Protocol):
 
     async def list_by_organisation(self, organisation_id: int) -> list[Member]: ...
 
-    async def add(
-        self, *, telegram_user_id: int, organisation_id: int, name: str
-    ) -> Member:
+    async def add(self, *, telegram_user_id: int, organisation_id: int, name: str) -> Member:
         """Insert a member; raise AlreadyLinked if the Telegram user has one."""
         ...
 
@@ -57,9 +55,7 @@ class InviteRepository(Protocol):
 
     async def add(self, invite: Invite) -> None: ...
 
-    async def mark_used(
-        self, code: str, *, telegram_user_id: int, now: datetime
-    ) -> bool:
+    async def mark_used(self, code: str, *, telegram_user_id: int, now: datetime) -> bool:
         """Mark an unused invite as used; return False if it was used meanwhile."""
         ...
 
@@ -82,9 +78,7 @@ class OrderRepository(Protocol):
 
     async def count_for_customer(self, customer_id: int) -> int: ...
 
-    async def page_for_customer(
-        self, customer_id: int, *, offset: int, limit: int
-    ) -> list[Order]:
+    async def page_for_customer(self, customer_id: int, *, offset: int, limit: int) -> list[Order]:
         """Return at most ``limit`` orders, newest first."""
         ...
 

@@ -15,8 +15,14 @@ from core.use_cases.access import load_member_of_tier
 
 @dataclass(frozen=True, slots=True)
 class HistoryRow:
+    """An order and, while it can still be cancelled, the end of its cancel window."""
+
     order: Order
-    can_cancel: bool
+    cancel_deadline: datetime | None
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.cancel_deadline is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,14 @@ async def order_history(
             offset=(page_number - 1) * policy.page_size,
             limit=policy.page_size,
         )
-    rows = [HistoryRow(order, order.can_cancel(now, policy.cancel_window)) for order in orders]
+    rows = [
+        HistoryRow(
+            order,
+            order.cancel_deadline(policy.cancel_window)
+            if order.can_cancel(now, policy.cancel_window)
+            else None,
+        )
+        for order in orders
+    ]
     page = Page(items=rows, number=page_number, page_size=policy.page_size, total_items=total)
     return OrderHistory(customer=context.organisation, page=page)

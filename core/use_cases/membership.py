@@ -66,8 +66,7 @@ async def redeem_invite(
         invite = await uow.invites.get(code)
         if invite is None:
             raise InvalidInvite(
-                "This invite code is not known. Check it, or ask your administrator "
-                "for a new one."
+                "This invite code is not known. Check it, or ask your administrator for a new one."
             )
         invite.ensure_redeemable(now)
         if not await uow.invites.mark_used(code, telegram_user_id=telegram_user_id, now=now):

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from core.audit import AuditEntry
 from core.errors import DuplicatePoNumber, NoDealer, NotFound
+from core.members import MemberContext
 from core.orders import (
     NewOrder,
     Order,
@@ -14,13 +15,13 @@ from core.orders import (
     normalise_po_number,
     po_number_key,
 )
-from core.organisations import Organisation
+from core.organisations import Organisation, Tier
 from core.policy import LicensingPolicy
 from core.ports import UnitOfWork
 from core.use_cases.access import load_member_of_tier
-from core.organisations import Tier
 
 _ORDER_ACTION = "order licenses"
+_CANCEL_ACTION = "cancel orders"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,15 @@ class PlacedOrder:
     order: Order
     customer: Organisation
     dealer: Organisation
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPreview:
+    """An order the customer may cancel now, and when that stops being possible."""
+
+    order: Order
+    customer: Organisation
+    deadline: datetime
 
 
 async def start_order(uow: UnitOfWork, *, telegram_user_id: int) -> OrderForm:
@@ -117,14 +127,8 @@ async def cancel_order(
 ) -> Order:
     """Cancel one of the customer's orders inside its cancel window."""
     async with uow:
-        context = await load_member_of_tier(
-            uow, telegram_user_id, Tier.CUSTOMER, "cancel orders"
-        )
-        order = await uow.orders.get(order_id)
-        # Another customer's order is reported exactly like a missing one, so
-        # forged callback data learns nothing about other customers.
-        if order is None or order.customer_id != context.organisation.id:
-            raise NotFound("That order was not found among your orders.")
+        context = await load_member_of_tier(uow, telegram_user_id, Tier.CUSTOMER, _CANCEL_ACTION)
+        order = await _load_own_order(uow, context, order_id)
         cancelled = order.cancelled(now, policy.cancel_window)
         await uow.orders.replace(order, cancelled)
         await uow.audit.add(
@@ -143,12 +147,39 @@ async def cancel_order(
     return cancelled
 
 
+async def preview_cancel(
+    uow: UnitOfWork,
+    *,
+    telegram_user_id: int,
+    order_id: int,
+    policy: LicensingPolicy,
+    now: datetime,
+) -> CancelPreview:
+    """Check that the order could be cancelled now, without changing it."""
+    async with uow:
+        context = await load_member_of_tier(uow, telegram_user_id, Tier.CUSTOMER, _CANCEL_ACTION)
+        order = await _load_own_order(uow, context, order_id)
+    order.cancelled(now, policy.cancel_window)
+    return CancelPreview(
+        order=order,
+        customer=context.organisation,
+        deadline=order.cancel_deadline(policy.cancel_window),
+    )
+
+
+async def _load_own_order(uow: UnitOfWork, context: MemberContext, order_id: int) -> Order:
+    order = await uow.orders.get(order_id)
+    # Another customer's order is reported exactly like a missing one, so
+    # forged callback data learns nothing about other customers.
+    if order is None or order.customer_id != context.organisation.id:
+        raise NotFound("That order was not found among your orders.")
+    return order
+
+
 async def _load_dealer(uow: UnitOfWork, customer: Organisation) -> Organisation:
     dealer = await uow.organisations.get(customer.dealer_id) if customer.dealer_id else None
     if dealer is None:
-        raise NoDealer(
-            f"{customer.name} has no dealer to order from. Choose one with /dealer."
-        )
+        raise NoDealer(f"{customer.name} has no dealer to order from. Choose one with /dealer.")
     return dealer
 
 

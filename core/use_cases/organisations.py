@@ -63,7 +63,11 @@ async def add_organisation(
                 at=now,
                 actor_member_id=None,
                 organisation_id=organisation.id,
-                after={"name": display_name, "tier": int(tier), "parent_id": organisation.parent_id},
+                after={
+                    "name": display_name,
+                    "tier": int(tier),
+                    "parent_id": organisation.parent_id,
+                },
             )
         )
         await uow.commit()
@@ -74,9 +78,7 @@ async def _check_dealer_reachable(
     uow: UnitOfWork, customer_parent: Organisation, dealer: Organisation
 ) -> None:
     if dealer.tier is not Tier.DEALER:
-        raise InvalidOrganisation(
-            f"{dealer.name!r} is a {dealer.tier.label}, not a dealer."
-        )
+        raise InvalidOrganisation(f"{dealer.name!r} is a {dealer.tier.label}, not a dealer.")
     centre = await find_ancestor(uow, customer_parent, Tier.BUSINESS_CENTRE)
     dealer_centre = await find_ancestor(uow, dealer, Tier.BUSINESS_CENTRE)
     if centre is None or dealer_centre is None or centre.id != dealer_centre.id:

@@ -1,0 +1,1 @@
+"""Telegram side of licensebot: handlers, presentation, jobs and the command line."""

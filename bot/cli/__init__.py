@@ -1,0 +1,1 @@
+"""The operator command line, installed as the ``licensebot`` console script."""

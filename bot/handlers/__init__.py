@@ -1,0 +1,29 @@
+"""Telegram handlers. Each one reads the update, calls one use case and renders the result."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.handlers.dealer import build_dealer_handlers
+from bot.handlers.errors import handle_error
+from bot.handlers.fallback import build_fallback_handlers
+from bot.handlers.history import build_history_handlers
+from bot.handlers.order import build_closed_form_handlers, build_order_conversation
+from bot.handlers.start import show_help, start
+
+
+def register_handlers(application: Application) -> None:
+    """Add every handler in the order in which they are tried."""
+    private = filters.ChatType.PRIVATE
+    application.add_handlers(
+        [
+            build_order_conversation(),
+            CommandHandler("start", start, filters=private),
+            CommandHandler("help", show_help, filters=private),
+            *build_history_handlers(),
+            *build_dealer_handlers(),
+            *build_closed_form_handlers(),
+            *build_fallback_handlers(),
+        ]
+    )
+    application.add_error_handler(handle_error)

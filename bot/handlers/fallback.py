@@ -1,0 +1,67 @@
+"""Answers for everything no other handler took: unknown commands, stray text, groups."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.menus import commands_for
+from bot.replies import send_html
+from bot.services import get_services
+from bot.views.welcome import NOT_LINKED_TEXT, unknown_command_text
+from core.use_cases.membership import describe_member
+
+logger = logging.getLogger(__name__)
+
+PRIVATE_ONLY = (
+    "I only work in a private chat, because orders and licenses are not for a group. "
+    "Open a private chat with me and send /help."
+)
+NOT_UNDERSTOOD = "I did not understand that. Send /help to see what you can do."
+UNKNOWN_BUTTON = "This button is no longer valid. Send /help to start again."
+
+
+async def answer_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point a command sent in a group to the private chat."""
+    await send_html(update, PRIVATE_ONLY)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.effective_user is not None
+    command = (update.message.text or "").split()[0].split("@")[0]
+    member = await describe_member(
+        get_services(context).database.unit_of_work(), telegram_user_id=update.effective_user.id
+    )
+    tier = member.organisation.tier if member else None
+    await send_html(update, unknown_command_text(command, commands_for(tier)))
+
+
+async def stray_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a message that is not part of any conversation."""
+    assert update.effective_user is not None
+    member = await describe_member(
+        get_services(context).database.unit_of_work(), telegram_user_id=update.effective_user.id
+    )
+    await send_html(update, NOT_LINKED_TEXT if member is None else NOT_UNDERSTOOD)
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a callback query whose data no handler recognises (old or forged)."""
+    query = update.callback_query
+    assert query is not None
+    logger.warning(
+        "unknown callback data from user %s", update.effective_user and update.effective_user.id
+    )
+    await query.answer(UNKNOWN_BUTTON, show_alert=True)
+
+
+def build_fallback_handlers() -> list:
+    private = filters.ChatType.PRIVATE
+    return [
+        MessageHandler(filters.COMMAND & ~private, answer_group),
+        MessageHandler(filters.COMMAND & private, unknown_command),
+        MessageHandler(private & ~filters.StatusUpdate.ALL, stray_message),
+        CallbackQueryHandler(unknown_button),
+    ]

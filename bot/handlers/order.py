@@ -1,0 +1,258 @@
+"""The /order conversation: PO number, number of licenses, then confirmation.
+
+The draft lives in ``user_data`` until the person confirms; only then does
+``place_order`` write anything, in one transaction. Each summary carries a
+draft number in its buttons, so a button of an older summary, a second
+press after the order was placed, or a press after /cancel is recognised.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.callbacks import ORDER_FORM_PATTERN, ConfirmOrder, DiscardOrder, decode
+from bot.replies import edit_html, refuse, send_html
+from bot.services import get_services
+from bot.views import orders as views
+from core.errors import (
+    DomainError,
+    DuplicatePoNumber,
+    InvalidPoNumber,
+    InvalidQuantity,
+)
+from core.orders import parse_quantity
+from core.use_cases.ordering import OrderForm, check_po_number, place_order, start_order
+
+logger = logging.getLogger(__name__)
+
+FORM_TIMEOUT = timedelta(minutes=30)
+_DRAFT_KEY = "order_draft"
+_PLACED_KEY = "placed_drafts"
+
+
+class OrderState(enum.Enum):
+    PO_NUMBER = enum.auto()
+    QUANTITY = enum.auto()
+    CONFIRM = enum.auto()
+
+
+@dataclass(slots=True)
+class OrderDraft:
+    """The answers gathered so far; ``number`` ties buttons to this draft."""
+
+    number: int
+    form: OrderForm
+    po_number: str | None = None
+    quantity: int | None = None
+
+
+async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState | int:
+    """Open a new draft and ask for the PO number."""
+    services = get_services(context)
+    user = update.effective_user
+    assert user is not None
+    try:
+        form = await start_order(services.database.unit_of_work(), telegram_user_id=user.id)
+    except DomainError as error:
+        await refuse(update, error)
+        return ConversationHandler.END
+    context.user_data[_DRAFT_KEY] = OrderDraft(number=secrets.randbelow(2**31), form=form)
+    await send_html(update, views.ask_po_number(form))
+    return OrderState.PO_NUMBER
+
+
+async def receive_po_number(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState:
+    """Store the PO number if it is valid and unused, then ask for the quantity."""
+    services = get_services(context)
+    draft = _draft(context)
+    assert update.message is not None and update.effective_user is not None
+    try:
+        draft.po_number = await check_po_number(
+            services.database.unit_of_work(),
+            telegram_user_id=update.effective_user.id,
+            text=update.message.text or "",
+        )
+    except (InvalidPoNumber, DuplicatePoNumber) as error:
+        await send_html(update, views.retry_question(str(error), views.ask_po_number(draft.form)))
+        return OrderState.PO_NUMBER
+    maximum = services.policy.max_licenses_per_order
+    await send_html(update, views.ask_quantity(draft.po_number, maximum))
+    return OrderState.QUANTITY
+
+
+async def receive_quantity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState:
+    """Store the number of licenses if it is accepted, then show the summary."""
+    services = get_services(context)
+    draft = _draft(context)
+    assert update.message is not None and draft.po_number is not None
+    maximum = services.policy.max_licenses_per_order
+    try:
+        draft.quantity = parse_quantity(update.message.text or "", maximum)
+    except InvalidQuantity as error:
+        question = views.ask_quantity(draft.po_number, maximum)
+        await send_html(update, views.retry_question(str(error), question))
+        return OrderState.QUANTITY
+    text, markup = views.summary(draft.form, draft.po_number, draft.quantity, draft.number)
+    await send_html(update, text, markup)
+    return OrderState.CONFIRM
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState | int:
+    """Place the drafted order, or send the person back to the question at fault."""
+    services = get_services(context)
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    draft = _draft(context)
+    pressed = decode(query.data)
+    if not isinstance(pressed, ConfirmOrder | DiscardOrder) or pressed.draft != draft.number:
+        await query.answer(views.OUTDATED_FORM, show_alert=True)
+        return OrderState.CONFIRM
+    if isinstance(pressed, DiscardOrder):
+        await query.answer()
+        await edit_html(update, views.DISCARDED)
+        return _finish(context)
+    assert draft.po_number is not None and draft.quantity is not None
+    try:
+        result = await place_order(
+            services.database.unit_of_work(),
+            telegram_user_id=update.effective_user.id,
+            po_number=draft.po_number,
+            quantity=draft.quantity,
+            policy=services.policy,
+            now=services.clock.now(),
+        )
+    except DuplicatePoNumber as error:
+        await query.answer()
+        await send_html(update, views.retry_question(str(error), views.ask_po_number(draft.form)))
+        return OrderState.PO_NUMBER
+    except InvalidQuantity as error:
+        await query.answer()
+        question = views.ask_quantity(draft.po_number, services.policy.max_licenses_per_order)
+        await send_html(update, views.retry_question(str(error), question))
+        return OrderState.QUANTITY
+    except DomainError as error:
+        await refuse(update, error)
+        return _finish(context)
+    logger.info(
+        "order %s placed by user %s for customer %s",
+        result.order.id,
+        update.effective_user.id,
+        result.customer.id,
+    )
+    context.user_data.setdefault(_PLACED_KEY, {})[draft.number] = result.order.po_number
+    await query.answer("Order placed")
+    await edit_html(update, views.placed(result, services.policy.cancel_window))
+    return _finish(context)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Leave the order form at any step without ordering."""
+    await send_html(update, views.DISCARDED)
+    return _finish(context)
+
+
+async def no_open_form(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer /cancel when no order form is open."""
+    await send_html(update, views.NO_OPEN_FORM)
+
+
+async def remind_to_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState:
+    await send_html(update, views.PRESS_A_BUTTON)
+    return OrderState.CONFIRM
+
+
+async def ask_for_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a photo, sticker or the like; the conversation stays where it was."""
+    await send_html(update, views.SEND_TEXT + " " + views.CANCEL_HINT)
+
+
+async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    minutes = int(FORM_TIMEOUT.total_seconds() // 60)
+    context.user_data.pop(_DRAFT_KEY, None)
+    await send_html(update, views.TIMED_OUT.format(minutes=minutes))
+
+
+async def closed_form_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a Confirm or Cancel press on a summary whose conversation has ended."""
+    query = update.callback_query
+    assert query is not None
+    pressed = decode(query.data)
+    placed = context.user_data.get(_PLACED_KEY, {})
+    if isinstance(pressed, ConfirmOrder) and pressed.draft in placed:
+        await query.answer(views.ALREADY_PLACED.format(po_number=placed[pressed.draft]))
+        return
+    await query.answer(views.FORM_CLOSED, show_alert=True)
+
+
+def _draft(context: ContextTypes.DEFAULT_TYPE) -> OrderDraft:
+    return context.user_data[_DRAFT_KEY]
+
+
+def _finish(context: ContextTypes.DEFAULT_TYPE) -> int:
+    context.user_data.pop(_DRAFT_KEY, None)
+    return ConversationHandler.END
+
+
+def build_order_conversation() -> ConversationHandler:
+    """Build the conversation; its Confirm and Cancel buttons are tracked per user.
+
+    python-telegram-bot warns that a CallbackQueryHandler in a conversation
+    with ``per_message=False`` is not tracked per message. That is intended
+    here, because the draft number in the button tells summaries apart.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="If 'per_message=False'", category=PTBUserWarning
+        )
+        return _conversation()
+
+
+def _conversation() -> ConversationHandler:
+    text_answer = filters.TEXT & ~filters.COMMAND
+    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        entry_points=[CommandHandler("order", begin, filters=private)],
+        states={
+            OrderState.PO_NUMBER: [MessageHandler(text_answer, receive_po_number)],
+            OrderState.QUANTITY: [MessageHandler(text_answer, receive_quantity)],
+            OrderState.CONFIRM: [
+                CallbackQueryHandler(confirm, pattern=ORDER_FORM_PATTERN),
+                MessageHandler(text_answer, remind_to_press),
+            ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[
+            CommandHandler("cancel", cancel),
+            MessageHandler(not_text, ask_for_text),
+        ],
+        allow_reentry=True,
+        conversation_timeout=FORM_TIMEOUT,
+        name="order",
+    )
+
+
+def build_closed_form_handlers() -> list[BaseHandler]:
+    """Handlers for order-form input that arrives after its conversation ended."""
+    return [
+        CallbackQueryHandler(closed_form_button, pattern=ORDER_FORM_PATTERN),
+        CommandHandler("cancel", no_open_form, filters=filters.ChatType.PRIVATE),
+    ]

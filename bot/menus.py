@@ -1,0 +1,51 @@
+"""Which commands each member sees, in /help and in Telegram's command menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from core.organisations import Tier
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    command: str
+    description: str
+
+
+GENERAL_COMMANDS = (
+    CommandInfo("start", "Link your account with an invite code"),
+    CommandInfo("help", "List the commands you can use"),
+)
+
+TIER_COMMANDS: dict[Tier, tuple[CommandInfo, ...]] = {
+    Tier.CUSTOMER: (
+        CommandInfo("order", "Order licenses"),
+        CommandInfo("history", "Page through your orders and cancel one"),
+        CommandInfo("dealer", "See or change the dealer you order from"),
+        CommandInfo("cancel", "Leave the order form without ordering"),
+    ),
+}
+
+
+def commands_for(tier: Tier | None) -> tuple[CommandInfo, ...]:
+    """Return the commands a member of ``tier`` may use; ``None`` means not linked."""
+    if tier is None:
+        return GENERAL_COMMANDS
+    return TIER_COMMANDS.get(tier, ()) + GENERAL_COMMANDS
+
+
+async def publish_default_menu(bot: Bot) -> None:
+    """Set the menu shown in chats that have no menu of their own."""
+    await bot.set_my_commands(_bot_commands(None), scope=BotCommandScopeDefault())
+
+
+async def publish_menu(bot: Bot, chat_id: int, tier: Tier | None) -> None:
+    """Show in this chat's command menu only what its member may do."""
+    await bot.set_my_commands(_bot_commands(tier), scope=BotCommandScopeChat(chat_id))
+
+
+def _bot_commands(tier: Tier | None) -> list[BotCommand]:
+    return [BotCommand(info.command, info.description) for info in commands_for(tier)]

@@ -1,0 +1,51 @@
+import pytest
+
+from core.errors import AlreadyLinked
+from storage import Database
+
+# Larger than 2**32, so a 32-bit INTEGER column could not store it.
+BIG_TELEGRAM_ID = 7_123_456_789
+
+
+async def test_big_telegram_id_round_trip(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        added = await uow.members.add(
+            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.dealer_id, name="Bo"
+        )
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        found = await uow.members.get_by_telegram_user(BIG_TELEGRAM_ID)
+
+    assert found == added
+    assert found.telegram_user_id == BIG_TELEGRAM_ID
+
+
+async def test_duplicate_telegram_user_rejected(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.members.add(
+            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.dealer_id, name="Bo"
+        )
+        await uow.commit()
+
+    async with database.unit_of_work() as uow:
+        with pytest.raises(AlreadyLinked, match=str(BIG_TELEGRAM_ID)):
+            await uow.members.add(
+                telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.customer_id, name="Bo"
+            )
+
+
+async def test_get_unknown_telegram_user(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        assert await uow.members.get_by_telegram_user(42) is None
+
+
+async def test_list_by_organisation(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        second = await uow.members.add(
+            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.customer_id, name="Bo"
+        )
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        members = await uow.members.list_by_organisation(tree.customer_id)
+
+    assert [member.id for member in members] == [tree.member_id, second.id]
