@@ -12,7 +12,9 @@ class AuditEntry:
     """One recorded change of state.
 
     ``actor`` is a member id, or ``None`` for an operator at the command line.
-    ``before`` and ``after`` hold only the fields that the change touched.
+    ``before`` and ``after`` hold only the fields that the change touched, as
+    JSON values (strings, numbers, booleans, None); datetimes go in as ISO 8601
+    strings.
     """
 
     action: str

@@ -15,6 +15,8 @@ _DIGITS = re.compile(r"[0-9]+")
 # Longer input cannot be a number we accept; checking the length first keeps
 # int() away from a 5,000-digit string.
 _MAX_QUANTITY_DIGITS = 9
+# Unicode categories of control characters, line separators and paragraph separators.
+_LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 class OrderStatus(enum.StrEnum):
@@ -102,11 +104,14 @@ class NewOrder:
 def normalise_po_number(text: str) -> str:
     """Return the stored form of a PO number, or raise InvalidPoNumber.
 
-    Leading and trailing whitespace is removed and inner runs of whitespace
-    become one space. Control characters (newlines, tabs and the like) are
-    rejected rather than removed, so that what is stored is what was meant.
+    The text is put in Unicode normal form NFC, so that an accented letter
+    typed as one character or as letter plus accent is the same PO. Leading
+    and trailing whitespace is removed and inner runs of whitespace become one
+    space. Control characters and line or paragraph separators are rejected
+    rather than removed, so that what is stored is what was meant.
     """
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
+    text = unicodedata.normalize("NFC", text)
+    if any(unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES for ch in text):
         raise InvalidPoNumber(
             "A PO number must be on one line, without tabs or other control characters."
         )
@@ -122,7 +127,7 @@ def normalise_po_number(text: str) -> str:
 
 def po_number_key(po_number: str) -> str:
     """Return the form under which PO numbers are compared: normalised, any case."""
-    return normalise_po_number(po_number).casefold()
+    return unicodedata.normalize("NFC", normalise_po_number(po_number).casefold())
 
 
 def parse_quantity(text: str, maximum: int) -> int:
@@ -138,9 +143,10 @@ def parse_quantity(text: str, maximum: int) -> int:
         raise InvalidQuantity(f"The number of licenses is required. {accepted}")
     if _DIGITS.fullmatch(cleaned) is None:
         raise InvalidQuantity(f"That is not a whole number. {accepted}")
-    if len(cleaned.lstrip("0")) > _MAX_QUANTITY_DIGITS:
+    significant = cleaned.lstrip("0") or "0"
+    if len(significant) > _MAX_QUANTITY_DIGITS:
         raise InvalidQuantity(f"That number is too large. {accepted}")
-    quantity = int(cleaned)
+    quantity = int(significant)
     return check_quantity(quantity, maximum)
 
 

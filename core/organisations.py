@@ -99,7 +99,9 @@ def validate_timezone(zone: str) -> str:
     """Return ``zone`` if it is an IANA time zone name, else raise InvalidInput."""
     try:
         ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    # On Python 3.11 with the tzdata package, a directory name such as
+    # "Europe" raises IsADirectoryError and a very long name raises OSError.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInput(
             f"Unknown time zone {zone!r}; use an IANA name such as Europe/Berlin."
         ) from None

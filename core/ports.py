@@ -72,6 +72,8 @@ class OrderRepository(Protocol):
     async def replace(self, current: Order, changed: Order) -> None:
         """Store ``changed`` if the stored order is still at ``current.version``.
 
+        ``changed.version`` must be ``current.version + 1``; the use case sets it.
+
         Raises ConcurrentChange when another request changed it first.
         """
         ...

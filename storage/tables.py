@@ -4,7 +4,7 @@ Repositories map each row to the frozen dataclass of ``core`` before
 returning it, so these classes never leave ``storage``.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, UniqueConstraint
@@ -17,10 +17,6 @@ from storage.types import UtcDateTime
 
 _JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
 _STATUS_VALUES = ", ".join(f"'{status.value}'" for status in OrderStatus)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class OrganisationRow(SQLModel, table=True):
@@ -53,8 +49,7 @@ class MemberRow(SQLModel, table=True):
     telegram_user_id: int = Field(sa_type=BigInteger)
     organisation_id: int = Field(foreign_key="organisations.id", index=True)
     name: str
-    # MemberRepository.add takes no time argument, so the row takes the system clock.
-    created_at: datetime = Field(default_factory=_utc_now, sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class InviteRow(SQLModel, table=True):

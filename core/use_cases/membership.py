@@ -77,6 +77,7 @@ async def redeem_invite(
             telegram_user_id=telegram_user_id,
             organisation_id=invite.organisation_id,
             name=_clean_member_name(name, telegram_user_id),
+            now=now,
         )
         await _audit_member_added(uow, member, now, via="invite")
         await uow.commit()
@@ -102,6 +103,7 @@ async def add_member(
             telegram_user_id=telegram_user_id,
             organisation_id=organisation.id,
             name=_clean_member_name(name or "", telegram_user_id),
+            now=now,
         )
         await _audit_member_added(uow, member, now, via="operator")
         await uow.commit()

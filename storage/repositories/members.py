@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -32,10 +34,15 @@ class SqlMemberRepository:
         rows = await self._session.scalars(statement)
         return [_to_member(row) for row in rows]
 
-    async def add(self, *, telegram_user_id: int, organisation_id: int, name: str) -> Member:
+    async def add(
+        self, *, telegram_user_id: int, organisation_id: int, name: str, now: datetime
+    ) -> Member:
         """Insert a member, or raise AlreadyLinked if the Telegram user already is one."""
         row = MemberRow(
-            telegram_user_id=telegram_user_id, organisation_id=organisation_id, name=name
+            telegram_user_id=telegram_user_id,
+            organisation_id=organisation_id,
+            name=name,
+            created_at=now,
         )
         try:
             async with self._session.begin_nested():

@@ -82,7 +82,7 @@ async def tree(database: Database) -> Tree:
             dealer_id=dealer.id,
         )
         member = await uow.members.add(
-            telegram_user_id=CUSTOMER_TELEGRAM_ID, organisation_id=customer.id, name="Ana"
+            telegram_user_id=CUSTOMER_TELEGRAM_ID, organisation_id=customer.id, name="Ana", now=NOW
         )
         await uow.commit()
     return Tree(

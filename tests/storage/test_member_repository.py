@@ -2,6 +2,7 @@ import pytest
 
 from core.errors import AlreadyLinked
 from storage import Database
+from tests.storage.conftest import NOW
 
 # Larger than 2**32, so a 32-bit INTEGER column could not store it.
 BIG_TELEGRAM_ID = 7_123_456_789
@@ -10,7 +11,7 @@ BIG_TELEGRAM_ID = 7_123_456_789
 async def test_big_telegram_id_round_trip(database: Database, tree) -> None:
     async with database.unit_of_work() as uow:
         added = await uow.members.add(
-            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.dealer_id, name="Bo"
+            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.dealer_id, name="Bo", now=NOW
         )
         await uow.commit()
     async with database.unit_of_work() as uow:
@@ -23,14 +24,17 @@ async def test_big_telegram_id_round_trip(database: Database, tree) -> None:
 async def test_duplicate_telegram_user_rejected(database: Database, tree) -> None:
     async with database.unit_of_work() as uow:
         await uow.members.add(
-            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.dealer_id, name="Bo"
+            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.dealer_id, name="Bo", now=NOW
         )
         await uow.commit()
 
     async with database.unit_of_work() as uow:
         with pytest.raises(AlreadyLinked, match=str(BIG_TELEGRAM_ID)):
             await uow.members.add(
-                telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.customer_id, name="Bo"
+                telegram_user_id=BIG_TELEGRAM_ID,
+                organisation_id=tree.customer_id,
+                name="Bo",
+                now=NOW,
             )
 
 
@@ -42,7 +46,7 @@ async def test_get_unknown_telegram_user(database: Database, tree) -> None:
 async def test_list_by_organisation(database: Database, tree) -> None:
     async with database.unit_of_work() as uow:
         second = await uow.members.add(
-            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.customer_id, name="Bo"
+            telegram_user_id=BIG_TELEGRAM_ID, organisation_id=tree.customer_id, name="Bo", now=NOW
         )
         await uow.commit()
     async with database.unit_of_work() as uow:
