@@ -45,7 +45,7 @@ def build_application(
     if settings.telegram.base_url:
         builder = builder.base_url(settings.telegram.base_url)
     if request is not None:
-        builder = builder.request(request).updater(None)
+        builder = builder.request(request).get_updates_request(request).updater(None)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = Services(
         database=database,

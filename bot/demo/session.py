@@ -1,0 +1,249 @@
+"""The demo's read-process-print loop: the terminal is the chat with the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from datetime import timedelta
+from typing import TextIO
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.clock import ShiftedClock
+from bot.demo.seed import DemoData, DemoPerson
+from bot.demo.terminal import (
+    DEMO_PREFIX,
+    HELP_LINES,
+    AdvanceClock,
+    DemoCommand,
+    DemoInputError,
+    ListPeople,
+    PressButton,
+    Quit,
+    ReplyTo,
+    SendText,
+    ShowHelp,
+    SwitchPerson,
+    find_button,
+    parse_line,
+    prompt,
+    render_call,
+)
+from bot.offline_api import OfflineBotApi, SentMessage
+from bot.offline_updates import UpdateFactory
+from core.use_cases.membership import describe_member
+from storage.database import Database
+
+# After an update, the loop waits until the bot has made no Bot API call for
+# one interval, so that work the handlers started in the background is shown
+# with the update that caused it. The wait ends after the maximum in any case.
+_QUIET_INTERVAL_SECONDS = 0.02
+_MAX_QUIET_CHECKS = 50
+
+
+async def read_line(stream: TextIO) -> str:
+    """Read one line in a background thread, so the bot's tasks keep running meanwhile.
+
+    The thread is a daemon, unlike those of asyncio.to_thread. After Ctrl-C,
+    asyncio.run waits for the default executor's threads, so one blocked in
+    readline() would keep the program running until Enter is pressed.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def deliver(result: str | BaseException) -> None:
+        if future.done():
+            return
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+    def read() -> None:
+        try:
+            result: str | BaseException = stream.readline()
+        except Exception as error:
+            result = error
+        # The loop is closed when the demo ended while this thread waited.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(deliver, result)
+
+    threading.Thread(target=read, name="demo-input", daemon=True).start()
+    return await future
+
+
+class DemoSession:
+    """State of one demo run: the current person and how many Bot API calls were printed."""
+
+    def __init__(
+        self,
+        *,
+        application: Application,
+        api: OfflineBotApi,
+        database: Database,
+        clock: ShiftedClock,
+        data: DemoData,
+        output: TextIO,
+    ) -> None:
+        self._application = application
+        self._api = api
+        self._database = database
+        self._clock = clock
+        self._data = data
+        self._output = output
+        self._factory = UpdateFactory(api)
+        self._current = data.people[0]
+        self._printed_calls = 0
+
+    async def run(self, input_stream: TextIO, *, echo_input: bool) -> None:
+        """Read lines until :quit or end of input, and print what the bot does.
+
+        ``echo_input`` repeats each line after the prompt, so that a transcript
+        of scripted input reads like a typed session.
+        """
+        while True:
+            self.print_new_calls()
+            self._output.write(await self._prompt())
+            self._output.flush()
+            line = await read_line(input_stream)
+            if not line:
+                self._write("")
+                return
+            if echo_input:
+                self._output.write(line if line.endswith("\n") else line + "\n")
+            try:
+                command = parse_line(line)
+                if isinstance(command, Quit):
+                    return
+                if command is not None:
+                    await self._execute(command)
+            except DemoInputError as error:
+                self._write(f"{DEMO_PREFIX}{error}")
+
+    def print_help(self) -> None:
+        for line in HELP_LINES:
+            self._write(f"{DEMO_PREFIX}{line}")
+
+    async def print_people(self) -> None:
+        self._write(f"{DEMO_PREFIX}People in this demo (switch with :as NUMBER or :as ROLE):")
+        for number, person in enumerate(self._data.people, start=1):
+            organisation = await self._organisation_name(person)
+            where = f"member of {organisation}" if organisation else "not linked yet"
+            marker = "   <- you" if person is self._current else ""
+            self._write(
+                f"{DEMO_PREFIX}  {number}. {person.user.full_name} ({person.role}), "
+                f"Telegram user {person.user.id}, {where}{marker}"
+            )
+
+    async def _execute(self, command: DemoCommand) -> None:
+        if isinstance(command, ShowHelp):
+            self.print_help()
+        elif isinstance(command, ListPeople):
+            await self.print_people()
+        elif isinstance(command, SwitchPerson):
+            self._current = self._find_person(command.target)
+            self._write(f"{DEMO_PREFIX}You are now {self._current.user.full_name}.")
+        elif isinstance(command, AdvanceClock):
+            self._clock.advance(timedelta(days=command.days))
+            now = self._clock.now()
+            self._write(
+                f"{DEMO_PREFIX}The demo clock moved {command.days} days forward "
+                f"and now reads {now:%Y-%m-%d %H:%M} UTC."
+            )
+        elif isinstance(command, SendText):
+            await self._deliver(self._factory.message(self._current.user, command.text))
+        elif isinstance(command, ReplyTo):
+            await self._reply(command)
+        elif isinstance(command, PressButton):
+            await self._press(command)
+
+    async def _reply(self, command: ReplyTo) -> None:
+        try:
+            data = self._factory.reply(
+                self._current.user, command.text, to_message_id=command.message_id
+            )
+        except LookupError as error:
+            raise DemoInputError(str(error)) from None
+        await self._deliver(data)
+
+    async def _press(self, press: PressButton) -> None:
+        message = self._latest_message_with_buttons()
+        button = find_button(message.reply_markup, press)
+        data = button.get("callback_data")
+        if data is None:
+            raise DemoInputError(
+                f"Button {button.get('text')!r} opens a link, which the demo cannot follow. "
+                "Press a button that sends data to the bot."
+            )
+        await self._deliver(
+            self._factory.callback_query(self._current.user, message.message_id, data)
+        )
+
+    def _latest_message_with_buttons(self) -> SentMessage:
+        for message in reversed(self._api.messages_to(self._current.user.id)):
+            if message.inline_keyboard:
+                return message
+        raise DemoInputError(f"No message to {self._current.user.full_name} has buttons to press.")
+
+    async def _deliver(self, data: dict) -> None:
+        """Feed one update through the application's handlers and wait for the bot to finish."""
+        update = Update.de_json(data, self._application.bot)
+        await self._application.process_update(update)
+        seen = len(self._api.calls)
+        for _ in range(_MAX_QUIET_CHECKS):
+            await asyncio.sleep(_QUIET_INTERVAL_SECONDS)
+            if len(self._api.calls) == seen:
+                break
+            seen = len(self._api.calls)
+        self.print_new_calls()
+
+    def print_new_calls(self) -> None:
+        """Print the Bot API calls that the bot made since the last print."""
+        new_calls = self._api.calls[self._printed_calls :]
+        self._printed_calls = len(self._api.calls)
+        for call in new_calls:
+            for line in render_call(call, self._describe_chat):
+                self._write(line)
+
+    def _describe_chat(self, chat_id: int) -> str | None:
+        """Name the person of a chat, or return None for the current person's own chat."""
+        if chat_id == self._current.user.id:
+            return None
+        for person in self._data.people:
+            if person.user.id == chat_id:
+                return person.user.full_name
+        return f"chat {chat_id}"
+
+    def _find_person(self, target: str) -> DemoPerson:
+        people = self._data.people
+        key = target.strip().casefold()
+        if key.isdigit() and 1 <= int(key) <= len(people):
+            return people[int(key) - 1]
+        for person in people:
+            names = {
+                person.role,
+                person.user.first_name.casefold(),
+                person.user.full_name.casefold(),
+            }
+            if key in names:
+                return person
+        choices = ", ".join(
+            f"{number} or {person.role}" for number, person in enumerate(people, start=1)
+        )
+        raise DemoInputError(f"No person matches {target!r}. Use {choices}.")
+
+    async def _prompt(self) -> str:
+        organisation = await self._organisation_name(self._current)
+        return prompt(self._current.user.first_name, organisation)
+
+    async def _organisation_name(self, person: DemoPerson) -> str | None:
+        member = await describe_member(
+            self._database.unit_of_work(), telegram_user_id=person.user.id
+        )
+        return member.organisation.name if member else None
+
+    def _write(self, line: str) -> None:
+        self._output.write(line + "\n")
+        self._output.flush()

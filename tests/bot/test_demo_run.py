@@ -1,0 +1,181 @@
+"""The offline demo end to end: scripted terminal input through run_demo and the real bot."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.demo import DemoDatabaseExists, run_demo
+
+INVITE_LINE = re.compile(r"An unused invite code for Clinic Am See: (\S+)")
+
+
+class ScriptedInput:
+    """Terminal input whose lines may use the invite code that the demo printed.
+
+    ``{invite}`` in a line is replaced with the code found in the output so far.
+    """
+
+    def __init__(self, lines: list[str], output: io.StringIO) -> None:
+        self._lines = list(lines)
+        self._output = output
+
+    def readline(self) -> str:
+        if not self._lines:
+            return ""
+        line = self._lines.pop(0)
+        if "{invite}" in line:
+            match = INVITE_LINE.search(self._output.getvalue())
+            assert match is not None, "the demo printed no invite code"
+            line = line.replace("{invite}", match.group(1))
+        return line + "\n"
+
+    def isatty(self) -> bool:
+        return False
+
+
+async def run_script(lines: list[str], tmp_path: Path) -> str:
+    output = io.StringIO()
+    await run_demo(
+        Settings(),
+        database_path=tmp_path / "demo.sqlite3",
+        input_stream=ScriptedInput(lines, output),
+        output_stream=output,
+    )
+    return output.getvalue()
+
+
+def after(transcript: str, typed: str, *, last: bool = False) -> str:
+    """Return the transcript after the first (or last) prompt line that echoes ``typed``."""
+    marker = f"> {typed}\n"
+    assert marker in transcript, f"{typed!r} was not echoed"
+    position = transcript.rindex(marker) if last else transcript.index(marker)
+    return transcript[position + len(marker) :]
+
+
+async def test_order_and_cancel_path(tmp_path: Path) -> None:
+    transcript = await run_script(
+        [
+            "/help",
+            "/order",
+            "PO-4711",
+            "5",
+            ":press Confirm",
+            "/history",
+            ":press 1",
+            ":press 1",
+            ":quit",
+        ],
+        tmp_path,
+    )
+
+    assert "demo > (default menu now: /start /help)\nyou (Aiko, Clinic Am See) > " in transcript
+    assert "you (Aiko, Clinic Am See) > /help\nbot > " in transcript
+    assert "/order" in after(transcript, "/help")
+    assert "[1 Confirm] [2 Cancel]" in after(transcript, "5")
+    confirmed = after(transcript, ":press Confirm")
+    assert confirmed.startswith("  (notice) Order placed\nbot > (edited message ")
+    history = after(transcript, "/history")
+    assert "PO-4711" in history
+    assert "[1 Cancel PO-4711]" in history
+    assert "Yes, cancel the order" in after(transcript, ":press 1")
+    assert "Order Canceled" in after(transcript, ":press 1", last=True)
+    assert "Traceback" not in transcript
+    assert "Telegram rejected" not in transcript
+
+
+async def test_invite_for_new_user(tmp_path: Path) -> None:
+    transcript = await run_script(
+        [":as new", "/order", "/start {invite}", ":who", "/start {invite}"],
+        tmp_path,
+    )
+
+    assert "you (New user) > /order\nbot > " in transcript
+    joined = after(transcript, ":who")
+    assert "3. New user (new), Telegram user 7001, member of Clinic Am See" in joined
+    assert "you (New user, Clinic Am See) > " in transcript
+    assert "demo > (menu now: /order /history /dealer /cancel /start /help)" in transcript
+    assert "already a member of Clinic Am See" in after(transcript, ":who")
+
+
+async def test_advance_closes_cancel_window(tmp_path: Path) -> None:
+    transcript = await run_script(
+        ["/order", "PO-9", "1", ":press Confirm", ":advance 15", "/history"], tmp_path
+    )
+
+    assert "demo > The demo clock moved 15 days forward and now reads " in transcript
+    history = after(transcript, "/history")
+    assert "PO-9" in history
+    assert "Cancel PO-9" not in history
+
+
+async def test_switching_people(tmp_path: Path) -> None:
+    transcript = await run_script([":as 2", "/help", ":as Aiko", ":as nobody"], tmp_path)
+
+    assert "demo > You are now Dana Weber.\nyou (Dana, Dealer Berlin) > /help" in transcript
+    assert "you (Aiko, Clinic Am See) > :as nobody" in transcript
+    assert "demo > No person matches 'nobody'. Use 1 or customer, 2 or dealer, 3 or new." in (
+        transcript
+    )
+
+
+async def test_demo_errors_keep_running(tmp_path: Path) -> None:
+    transcript = await run_script(
+        [":press 1", ":reply hello", ":reply 99 hello", ":bogus", "/help"], tmp_path
+    )
+
+    assert "demo > No message to Aiko Tanaka has buttons to press." in transcript
+    assert "demo > Message 99 does not exist in chat 5001." in transcript
+    assert "demo > Unknown demo command :bogus. Type :help for the list." in transcript
+    assert "bot > You are an administrator of Clinic Am See" in after(transcript, "/help")
+
+
+async def test_reply_to_latest_bot_message(tmp_path: Path) -> None:
+    transcript = await run_script(["/order", ":reply PO-77", ":reply 3"], tmp_path)
+
+    assert "PO number: PO-77" in after(transcript, ":reply PO-77")
+    assert "Please check your order" in after(transcript, ":reply 3")
+
+
+async def test_end_of_input_ends_demo(tmp_path: Path) -> None:
+    output = io.StringIO()
+
+    await run_demo(
+        Settings(),
+        database_path=tmp_path / "demo.sqlite3",
+        input_stream=io.StringIO("/help\n"),
+        output_stream=output,
+    )
+
+    transcript = output.getvalue()
+    assert "you (Aiko, Clinic Am See) > /help\n" in transcript
+    assert transcript.endswith("you (Aiko, Clinic Am See) > \n")
+    assert (tmp_path / "demo.sqlite3").stat().st_size > 0
+
+
+async def test_existing_database_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "demo.sqlite3"
+    path.write_bytes(b"other data")
+    output = io.StringIO()
+
+    with pytest.raises(DemoDatabaseExists, match="already exists"):
+        await run_demo(
+            Settings(), database_path=path, input_stream=io.StringIO(""), output_stream=output
+        )
+
+    assert path.read_bytes() == b"other data"
+    assert output.getvalue() == ""
+
+
+async def test_temporary_database_is_removed(tmp_path: Path) -> None:
+    output = io.StringIO()
+
+    await run_demo(Settings(), input_stream=io.StringIO(":quit\n"), output_stream=output)
+
+    match = re.search(r"Demo data is stored in (\S+) and deleted", output.getvalue())
+    assert match is not None
+    assert not Path(match.group(1)).parent.is_dir()
