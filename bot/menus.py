@@ -19,6 +19,10 @@ GENERAL_COMMANDS = (
     CommandInfo("start", "Link your account with an invite code"),
     CommandInfo("help", "List the commands you can use"),
 )
+MEMBER_GENERAL_COMMANDS = (
+    CommandInfo("start", "Show the organisation you belong to"),
+    CommandInfo("help", "List the commands you can use"),
+)
 
 TIER_COMMANDS: dict[Tier, tuple[CommandInfo, ...]] = {
     Tier.CUSTOMER: (
@@ -34,7 +38,7 @@ def commands_for(tier: Tier | None) -> tuple[CommandInfo, ...]:
     """Return the commands a member of ``tier`` may use; ``None`` means not linked."""
     if tier is None:
         return GENERAL_COMMANDS
-    return TIER_COMMANDS.get(tier, ()) + GENERAL_COMMANDS
+    return TIER_COMMANDS.get(tier, ()) + MEMBER_GENERAL_COMMANDS
 
 
 async def publish_default_menu(bot: Bot) -> None:

@@ -32,7 +32,8 @@ async def edit_html(update: Update, text: str, markup: InlineKeyboardMarkup | No
     except BadRequest as error:
         # A second press that renders the same content changes nothing, and
         # Telegram reports that as an error we can ignore.
-        if "message is not modified" not in error.message:
+        # python-telegram-bot 22 capitalises the first letter of Telegram's description.
+        if "message is not modified" not in error.message.lower():
             raise
         logger.debug("message %s not modified", query.message and query.message.message_id)
 

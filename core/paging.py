@@ -42,4 +42,5 @@ def check_page_number(number: int, total_items: int, page_size: int) -> None:
     """Raise InvalidInput unless ``number`` names an existing page."""
     total_pages = count_pages(total_items, page_size)
     if not 1 <= number <= total_pages:
-        raise InvalidInput(f"Page {number} does not exist; there are {total_pages} pages.")
+        there_are = "there is 1 page" if total_pages == 1 else f"there are {total_pages} pages"
+        raise InvalidInput(f"Page {number} does not exist; {there_are}.")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import Application, CommandHandler
 
+from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.handlers.dealer import build_dealer_handlers
 from bot.handlers.errors import handle_error
 from bot.handlers.fallback import build_fallback_handlers
@@ -14,12 +15,11 @@ from bot.handlers.start import show_help, start
 
 def register_handlers(application: Application) -> None:
     """Add every handler in the order in which they are tried."""
-    private = filters.ChatType.PRIVATE
     application.add_handlers(
         [
             build_order_conversation(),
-            CommandHandler("start", start, filters=private),
-            CommandHandler("help", show_help, filters=private),
+            CommandHandler("start", start, filters=PRIVATE_MESSAGE),
+            CommandHandler("help", show_help, filters=PRIVATE_MESSAGE),
             *build_history_handlers(),
             *build_dealer_handlers(),
             *build_closed_form_handlers(),

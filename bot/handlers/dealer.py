@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.callbacks import DEALER_PATTERN, ChooseDealer, InvalidCallbackData, decode
+from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.replies import edit_html, refuse, send_html
 from bot.services import get_services
 from bot.views.dealers import render_dealer_choice
@@ -61,6 +62,6 @@ async def press_dealer_button(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 def build_dealer_handlers() -> list:
     return [
-        CommandHandler("dealer", show_dealer, filters=filters.ChatType.PRIVATE),
+        CommandHandler("dealer", show_dealer, filters=PRIVATE_MESSAGE),
         CallbackQueryHandler(press_dealer_button, pattern=DEALER_PATTERN),
     ]

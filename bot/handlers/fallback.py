@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from bot.handlers.chat_filters import GROUP_MESSAGE, PRIVATE_EDIT, PRIVATE_MESSAGE
 from bot.menus import commands_for
 from bot.replies import send_html
 from bot.services import get_services
@@ -20,6 +21,7 @@ PRIVATE_ONLY = (
     "Open a private chat with me and send /help."
 )
 NOT_UNDERSTOOD = "I did not understand that. Send /help to see what you can do."
+EDIT_NOT_READ = "I do not read edited messages. Please send the corrected text as a new message."
 UNKNOWN_BUTTON = "This button is no longer valid. Send /help to start again."
 
 
@@ -47,6 +49,11 @@ async def stray_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await send_html(update, NOT_LINKED_TEXT if member is None else NOT_UNDERSTOOD)
 
 
+async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain that an edit is not read, so the person sends the correction again."""
+    await send_html(update, EDIT_NOT_READ)
+
+
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a callback query whose data no handler recognises (old or forged)."""
     query = update.callback_query
@@ -58,10 +65,10 @@ async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def build_fallback_handlers() -> list:
-    private = filters.ChatType.PRIVATE
     return [
-        MessageHandler(filters.COMMAND & ~private, answer_group),
-        MessageHandler(filters.COMMAND & private, unknown_command),
-        MessageHandler(private & ~filters.StatusUpdate.ALL, stray_message),
+        MessageHandler(filters.COMMAND & GROUP_MESSAGE, answer_group),
+        MessageHandler(filters.COMMAND & PRIVATE_MESSAGE, unknown_command),
+        MessageHandler(PRIVATE_EDIT, edited_message),
+        MessageHandler(PRIVATE_MESSAGE & ~filters.StatusUpdate.ALL, stray_message),
         CallbackQueryHandler(unknown_button),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.callbacks import (
     HISTORY_PATTERN,
@@ -15,6 +15,7 @@ from bot.callbacks import (
     ShowHistoryPage,
     decode,
 )
+from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.replies import edit_html, refuse, send_html
 from bot.services import Services, get_services
 from bot.views.history import cancelled_notice, render_cancel_question, render_history
@@ -76,10 +77,11 @@ async def press_history_button(update: Update, context: ContextTypes.DEFAULT_TYP
 async def _show_page(update: Update, services: Services, pressed: ShowHistoryPage) -> None:
     query = update.callback_query
     assert query is not None and update.effective_user is not None
+    # Loading first also rejects a forged page number that names the current page.
+    history = await _load_page(services, update.effective_user.id, pressed.page)
     if pressed.page == pressed.current:
         await query.answer(f"You are already on page {pressed.page}.")
         return
-    history = await _load_page(services, update.effective_user.id, pressed.page)
     await query.answer()
     await edit_html(update, *render_history(history))
 
@@ -117,8 +119,7 @@ async def _load_page(services: Services, telegram_user_id: int, page: int) -> Or
 
 
 def build_history_handlers() -> list:
-    private = filters.ChatType.PRIVATE
     return [
-        CommandHandler("history", show_history, filters=private),
+        CommandHandler("history", show_history, filters=PRIVATE_MESSAGE),
         CallbackQueryHandler(press_history_button, pattern=HISTORY_PATTERN),
     ]

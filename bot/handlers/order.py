@@ -28,7 +28,14 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.callbacks import ORDER_FORM_PATTERN, ConfirmOrder, DiscardOrder, decode
+from bot.callbacks import (
+    ORDER_FORM_PATTERN,
+    ConfirmOrder,
+    DiscardOrder,
+    InvalidCallbackData,
+    decode,
+)
+from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.replies import edit_html, refuse, send_html
 from bot.services import get_services
 from bot.views import orders as views
@@ -121,7 +128,11 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     draft = _draft(context)
-    pressed = decode(query.data)
+    try:
+        pressed = decode(query.data)
+    except InvalidCallbackData:
+        logger.warning("user %s sent unknown order-form callback data", update.effective_user.id)
+        pressed = None
     if not isinstance(pressed, ConfirmOrder | DiscardOrder) or pressed.draft != draft.number:
         await query.answer(views.OUTDATED_FORM, show_alert=True)
         return OrderState.CONFIRM
@@ -140,6 +151,10 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
             now=services.clock.now(),
         )
     except DuplicatePoNumber as error:
+        if context.user_data.get(_DRAFT_KEY) is not draft:
+            # A press processed at the same moment placed this very draft.
+            await query.answer(views.ALREADY_PLACED.format(po_number=draft.po_number))
+            return ConversationHandler.END
         await query.answer()
         await send_html(update, views.retry_question(str(error), views.ask_po_number(draft.form)))
         return OrderState.PO_NUMBER
@@ -194,7 +209,10 @@ async def closed_form_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """Answer a Confirm or Cancel press on a summary whose conversation has ended."""
     query = update.callback_query
     assert query is not None
-    pressed = decode(query.data)
+    try:
+        pressed = decode(query.data)
+    except InvalidCallbackData:
+        pressed = None
     placed = context.user_data.get(_PLACED_KEY, {})
     if isinstance(pressed, ConfirmOrder) and pressed.draft in placed:
         await query.answer(views.ALREADY_PLACED.format(po_number=placed[pressed.draft]))
@@ -226,11 +244,12 @@ def build_order_conversation() -> ConversationHandler:
 
 
 def _conversation() -> ConversationHandler:
-    text_answer = filters.TEXT & ~filters.COMMAND
-    not_text = ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    private = filters.ChatType.PRIVATE
+    # Edited messages are left to the fallback handlers, which explain that
+    # an edit is not read as an answer.
+    text_answer = PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
+    not_text = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return ConversationHandler(
-        entry_points=[CommandHandler("order", begin, filters=private)],
+        entry_points=[CommandHandler("order", begin, filters=PRIVATE_MESSAGE)],
         states={
             OrderState.PO_NUMBER: [MessageHandler(text_answer, receive_po_number)],
             OrderState.QUANTITY: [MessageHandler(text_answer, receive_quantity)],
@@ -241,7 +260,7 @@ def _conversation() -> ConversationHandler:
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
-            CommandHandler("cancel", cancel),
+            CommandHandler("cancel", cancel, filters=PRIVATE_MESSAGE),
             MessageHandler(not_text, ask_for_text),
         ],
         allow_reentry=True,
@@ -254,5 +273,5 @@ def build_closed_form_handlers() -> list[BaseHandler]:
     """Handlers for order-form input that arrives after its conversation ended."""
     return [
         CallbackQueryHandler(closed_form_button, pattern=ORDER_FORM_PATTERN),
-        CommandHandler("cancel", no_open_form, filters=filters.ChatType.PRIVATE),
+        CommandHandler("cancel", no_open_form, filters=PRIVATE_MESSAGE),
     ]

@@ -7,7 +7,7 @@ check methods and parameters exactly as Telegram would receive them.
 When a test that uses the ``harness`` fixture ends, the fixture also checks
 that every callback query was answered exactly once and that the Bot API
 rejected no text as invalid HTML. Those checks run at teardown, so a
-failure there shows as an error of the test, even for an xfail test.
+failure there shows as an error of the test. Tests marked xfail skip them.
 """
 
 from __future__ import annotations
@@ -326,7 +326,7 @@ async def mark_issued(harness: Harness, order_id: int) -> Order:
 
 
 async def remove_dealer(harness: Harness, customer_name: str) -> None:
-    """Clear a customer's dealer in the database; no use case leaves a customer without one."""
+    """Clear a customer's dealer in the database, because no use case removes a dealer."""
     statement = (
         sql_update(OrganisationRow)
         .where(OrganisationRow.id == harness.organisation_ids[customer_name])
@@ -377,7 +377,7 @@ async def seed(database: Database, now: datetime) -> dict[str, int]:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     config = tmp_path / "licensebot.toml"
     config.write_text(f'[database]\nurl = "{sqlite_url(tmp_path / "bot.sqlite3")}"\n')
     settings = load_settings(config, environ={})
@@ -397,6 +397,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
             await application.stop()
     finally:
         await database.dispose()
-    assert_every_query_answered(harness)
-    rejected = html_rejections(api.calls)
-    assert not rejected, f"texts the Bot API rejected as invalid HTML: {rejected}"
+    # A test marked xfail documents a known bug, which may also break these checks.
+    if request.node.get_closest_marker("xfail") is None:
+        assert_every_query_answered(harness)
+        rejected = html_rejections(api.calls)
+        assert not rejected, f"texts the Bot API rejected as invalid HTML: {rejected}"

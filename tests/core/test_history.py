@@ -129,7 +129,8 @@ async def test_history_rejects_page_zero(
 ) -> None:
     await store_orders(database, tree, count)
 
-    with pytest.raises(InvalidInput, match=f"Page 0 does not exist; there are {total_pages} "):
+    there_are = "there is 1 page" if total_pages == 1 else f"there are {total_pages} pages"
+    with pytest.raises(InvalidInput, match=f"Page 0 does not exist; {there_are}"):
         await history(uow, 0)
 
 

@@ -42,7 +42,8 @@ def test_page_number_rejects_after_last(total_items: int, total_pages: int) -> N
         check_page_number(total_pages + 1, total_items, PAGE_SIZE)
 
     assert f"Page {total_pages + 1} does not exist" in str(caught.value)
-    assert f"there are {total_pages} pages" in str(caught.value)
+    expected = "there is 1 page" if total_pages == 1 else f"there are {total_pages} pages"
+    assert expected in str(caught.value)
 
 
 def test_page_total_pages() -> None:
