@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 MAX_CALLBACK_DATA_BYTES = 64
-_MAX_ID = 2**63 - 1
+# Database ids are 32-bit INTEGER columns on PostgreSQL.
+_MAX_ID = 2**31 - 1
 
 
 class InvalidCallbackData(ValueError):

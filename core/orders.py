@@ -9,14 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.errors import InvalidPoNumber, InvalidQuantity, OrderNotCancellable
+from core.text import comparison_key, has_bidi_control, has_line_break_or_control
 
 MAX_PO_LENGTH = 64
 _DIGITS = re.compile(r"[0-9]+")
 # Longer input cannot be a number we accept; checking the length first keeps
 # int() away from a 5,000-digit string.
 _MAX_QUANTITY_DIGITS = 9
-# Unicode categories of control characters, line separators and paragraph separators.
-_LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 class OrderStatus(enum.StrEnum):
@@ -107,14 +106,17 @@ def normalise_po_number(text: str) -> str:
     The text is put in Unicode normal form NFC, so that an accented letter
     typed as one character or as letter plus accent is the same PO. Leading
     and trailing whitespace is removed and inner runs of whitespace become one
-    space. Control characters and line or paragraph separators are rejected
-    rather than removed, so that what is stored is what was meant.
+    space. Control characters, line or paragraph separators and text-direction
+    controls are rejected rather than removed, so that what is stored is what
+    was meant and displays as typed.
     """
     text = unicodedata.normalize("NFC", text)
-    if any(unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES for ch in text):
+    if has_line_break_or_control(text):
         raise InvalidPoNumber(
             "A PO number must be on one line, without tabs or other control characters."
         )
+    if has_bidi_control(text):
+        raise InvalidPoNumber("A PO number must not contain text-direction control characters.")
     cleaned = " ".join(text.split())
     if not cleaned:
         raise InvalidPoNumber("A PO number is required; send the number from your PO.")
@@ -126,8 +128,8 @@ def normalise_po_number(text: str) -> str:
 
 
 def po_number_key(po_number: str) -> str:
-    """Return the form under which PO numbers are compared: normalised, any case."""
-    return unicodedata.normalize("NFC", normalise_po_number(po_number).casefold())
+    """Return the form under which PO numbers are compared (see core.text.comparison_key)."""
+    return comparison_key(normalise_po_number(po_number))
 
 
 def parse_quantity(text: str, maximum: int) -> int:

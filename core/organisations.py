@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import InvalidInput, InvalidOrganisation
+from core.text import comparison_key, has_bidi_control, has_line_break_or_control
 
 MAX_NAME_LENGTH = 100
 
@@ -80,6 +81,10 @@ class Organisation:
 def normalise_name(name: str) -> str:
     """Return the display form of an organisation name, or raise InvalidInput."""
     cleaned = " ".join(name.split())
+    # Whitespace such as tabs and line breaks is folded above; other control
+    # characters (terminal escapes) and text-direction controls are rejected.
+    if has_line_break_or_control(cleaned) or has_bidi_control(cleaned):
+        raise InvalidInput("An organisation name must be plain text, without control characters.")
     if not cleaned:
         raise InvalidInput("An organisation name is required.")
     if len(cleaned) > MAX_NAME_LENGTH:
@@ -92,7 +97,7 @@ def normalise_name(name: str) -> str:
 
 def name_key(name: str) -> str:
     """Return the form under which organisation names are compared."""
-    return normalise_name(name).casefold()
+    return comparison_key(normalise_name(name))
 
 
 def validate_timezone(zone: str) -> str:

@@ -55,7 +55,7 @@ class Database:
     @property
     def url(self) -> str:
         """The connection URL with any password masked as ``***``."""
-        return self._engine.url.render_as_string(hide_password=True)
+        return display_url(self._engine.url)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -77,3 +77,15 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
+
+
+def display_url(url: str | URL) -> str:
+    """Return ``url`` fit for logs and messages: passwords masked, in either spelling.
+
+    asyncpg also reads a password from the ``password`` query parameter,
+    which SQLAlchemy's own masking leaves as it is.
+    """
+    parsed = make_url(url)
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)

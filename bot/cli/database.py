@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.cli.errors import CommandFailed
 from bot.config import Settings
 from core.ports import UnitOfWork
+from storage.database import display_url
 
 T = TypeVar("T")
 
@@ -27,11 +28,11 @@ def run_use_case(settings: Settings, use_case: UseCase[T]) -> T:
     DomainError from it passes through unchanged. Raises CommandFailed when
     the database cannot be opened or a query fails.
     """
-    _check_sqlite_directory(settings.database.url)
+    check_sqlite_directory(settings.database.url)
     try:
         return asyncio.run(_run_with_database(settings, use_case))
     except (SQLAlchemyError, OSError) as error:
-        location = make_url(settings.database.url).render_as_string(hide_password=True)
+        location = display_url(settings.database.url)
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CommandFailed(
             f"Database operation on {location} failed: {reason}. "
@@ -39,7 +40,7 @@ def run_use_case(settings: Settings, use_case: UseCase[T]) -> T:
         ) from error
 
 
-def _check_sqlite_directory(url: str) -> None:
+def check_sqlite_directory(url: str) -> None:
     """Raise CommandFailed if the directory of a SQLite database file does not exist.
 
     SQLite would only report "unable to open database file". Also, aiosqlite

@@ -37,6 +37,12 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here because the demo loads the whole bot.
     from bot.demo import DemoDatabaseExists, run_demo
 
+    if args.database is not None and not args.database.parent.is_dir():
+        raise InvalidArgument(
+            f"The directory {args.database.parent} does not exist. Create it, or choose "
+            "another --database path."
+        )
+
     try:
         asyncio.run(run_demo(settings, database_path=args.database))
     except DemoDatabaseExists as error:

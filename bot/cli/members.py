@@ -19,6 +19,9 @@ BOT_USERNAME_PLACEHOLDER = "<bot-username>"
 _BOT_USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_]{2,29}bot", re.IGNORECASE)
 
 
+MAX_TELEGRAM_USER_ID = 2**52
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:
     """Add the ``member`` and ``invite`` commands to ``commands``."""
     member = commands.add_parser(
@@ -81,16 +84,20 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def parse_telegram_user_id(text: str) -> int:
-    """Return a positive Telegram user id, or raise argparse.ArgumentTypeError."""
-    try:
-        user_id = int(text)
-    except ValueError:
+    """Return a positive Telegram user id, or raise argparse.ArgumentTypeError.
+
+    Only the digits 0-9 are accepted. Telegram documents user ids as having
+    at most 52 significant bits.
+    """
+    if not re.fullmatch(r"[0-9]{1,16}", text.strip()):
         raise argparse.ArgumentTypeError(
             f"invalid Telegram user id {text!r}: use the numeric id, not the @username"
-        ) from None
-    if user_id <= 0:
+        )
+    user_id = int(text.strip())
+    if not 0 < user_id < MAX_TELEGRAM_USER_ID:
         raise argparse.ArgumentTypeError(
-            f"invalid Telegram user id {text!r}: user ids are positive numbers"
+            f"invalid Telegram user id {text!r}: user ids are whole numbers from 1 to "
+            f"{MAX_TELEGRAM_USER_ID - 1}"
         )
     return user_id
 

@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
+from bot.cli.database import check_sqlite_directory
 from bot.cli.errors import CommandFailed
 from bot.cli.logs import TOKEN_MASK, configure_logging
 from bot.clock import SystemClock
 from bot.config import TOKEN_VARIABLE, ConfigError, Settings, require_token
+from storage.database import display_url
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot until it is stopped, then return exit status 0."""
     token = require_token(settings)
+    check_sqlite_directory(settings.database.url)
     configure_logging(token)
 
     # Imported here because they load every handler and the database models.
@@ -59,6 +63,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(
             "The Bot API server rejected the bot token. Check telegram.token or "
             f"{TOKEN_VARIABLE} against the token that @BotFather issued."
+        ) from None
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CommandFailed(
+            f"Cannot open the database {display_url(settings.database.url)}: {reason}. "
+            "Check database.url and that the database server is running."
         ) from None
     except NetworkError as error:
         reason = str(error).replace(token, TOKEN_MASK)

@@ -10,6 +10,7 @@ from bot.handlers.errors import handle_error
 from bot.handlers.fallback import build_fallback_handlers
 from bot.handlers.history import build_history_handlers
 from bot.handlers.order import build_closed_form_handlers, build_order_conversation
+from bot.handlers.private_only import build_private_only_handler
 from bot.handlers.start import show_help, start
 
 
@@ -26,4 +27,6 @@ def register_handlers(application: Application) -> None:
             *build_fallback_handlers(),
         ]
     )
+    # Group -1 runs before the others and stops button presses from groups.
+    application.add_handler(build_private_only_handler(), group=-1)
     application.add_error_handler(handle_error)

@@ -25,9 +25,14 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     logger.error("update %s from user %s failed", update_id, user_id, exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer()
+        except TelegramError:
+            # The handler may have answered before it failed; the apology
+            # below still goes out.
+            logger.warning("callback query of update %s was answered already", update_id)
+    try:
         await update.effective_chat.send_message(SORRY)
     except TelegramError:
         logger.exception("could not tell user %s about the failed update %s", user_id, update_id)

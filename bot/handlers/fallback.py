@@ -22,6 +22,7 @@ PRIVATE_ONLY = (
 )
 NOT_UNDERSTOOD = "I did not understand that. Send /help to see what you can do."
 EDIT_NOT_READ = "I do not read edited messages. Please send the corrected text as a new message."
+MAX_COMMAND_ECHO = 33
 UNKNOWN_BUTTON = "This button is no longer valid. Send /help to start again."
 
 
@@ -32,7 +33,9 @@ async def answer_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message is not None and update.effective_user is not None
-    command = (update.message.text or "").split()[0].split("@")[0]
+    # Telegram commands have at most 32 characters; a longer word is cut so
+    # that the answer never grows with the input.
+    command = (update.message.text or "").split()[0].split("@")[0][:MAX_COMMAND_ECHO]
     member = await describe_member(
         get_services(context).database.unit_of_work(), telegram_user_id=update.effective_user.id
     )

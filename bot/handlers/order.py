@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -173,8 +174,13 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
         result.customer.id,
     )
     context.user_data.setdefault(_PLACED_KEY, {})[draft.number] = result.order.po_number
-    await query.answer("Order placed")
-    await edit_html(update, views.placed(result, services.policy.cancel_window))
+    try:
+        await query.answer("Order placed")
+        await edit_html(update, views.placed(result, services.policy.cancel_window))
+    except TelegramError:
+        # The order is stored, so the form must close even if Telegram
+        # rejected the confirmation; /history shows the order.
+        logger.exception("order %s placed, but its confirmation was not shown", result.order.id)
     return _finish(context)
 
 

@@ -15,6 +15,7 @@ from core.members import (
     new_invite_code,
 )
 from core.ports import UnitOfWork
+from core.text import BIDI_CONTROLS, has_line_break_or_control
 from core.use_cases.access import load_member, load_organisation
 
 MAX_MEMBER_NAME_LENGTH = 100
@@ -138,5 +139,9 @@ async def _audit_member_added(uow: UnitOfWork, member: Member, now: datetime, vi
 
 
 def _clean_member_name(name: str, telegram_user_id: int) -> str:
-    cleaned = " ".join(name.split())[:MAX_MEMBER_NAME_LENGTH]
+    """Return a one-line display name; control and text-direction characters are dropped."""
+    visible = "".join(
+        " " if has_line_break_or_control(ch) else ch for ch in name if ch not in BIDI_CONTROLS
+    )
+    cleaned = " ".join(visible.split())[:MAX_MEMBER_NAME_LENGTH]
     return cleaned or f"Telegram user {telegram_user_id}"

@@ -272,7 +272,10 @@ def test_member_add_unknown_org(run_cli, tree) -> None:
     assert "Nowhere" in err
 
 
-@pytest.mark.parametrize("telegram_id", ["@alice", "0", "-5", "4.2"])
+@pytest.mark.parametrize(
+    "telegram_id",
+    ["@alice", "0", "-5", "4.2", "9223372036854775808", "4503599627370496", "٥٥", "5_000"],
+)
 def test_member_add_invalid_telegram_id(run_cli, tree, telegram_id: str) -> None:
     status, out, err = run_cli(
         "member", "add", "--org", "Clinic North", f"--telegram-id={telegram_id}"

@@ -108,3 +108,19 @@ async def test_concurrent_writers_serialise(database: Database) -> None:
     async with database.unit_of_work() as uow:
         children = await uow.organisations.list_children(hq.id)
     assert len(children) == 5
+
+
+def test_display_url_masks_query_password() -> None:
+    from storage.database import display_url
+
+    shown = display_url("postgresql+asyncpg://lb@127.0.0.1:5432/db?password=QUERYSECRET")
+
+    assert "QUERYSECRET" not in shown
+
+
+def test_display_url_masks_user_password() -> None:
+    from storage.database import display_url
+
+    shown = display_url("postgresql+asyncpg://lb:USERSECRET@127.0.0.1:5432/db")
+
+    assert "USERSECRET" not in shown

@@ -1,0 +1,41 @@
+"""Checks and comparison keys for names and numbers that people type.
+
+Two strings that look the same to a reader must compare equal, and nothing
+typed may change how the text around it is displayed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Control characters and line or paragraph separators: they would break a
+# one-line value, so they are rejected rather than removed.
+_LINE_BREAKING_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+# Characters that change the direction of the text after them. In a PO
+# number shown inside a sentence, an unclosed override would reverse the
+# rest of the bot's line.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def has_line_break_or_control(text: str) -> bool:
+    return any(unicodedata.category(ch) in _LINE_BREAKING_CATEGORIES for ch in text)
+
+
+def has_bidi_control(text: str) -> bool:
+    return any(ch in BIDI_CONTROLS for ch in text)
+
+
+def comparison_key(text: str) -> str:
+    """Return the form under which two typed values count as the same.
+
+    Compatibility normalisation (NFKC) makes full-width and other look-alike
+    forms equal to plain letters and digits; invisible format characters
+    (zero-width spaces, joiners, byte-order marks) are dropped; case is
+    ignored and whitespace runs become one space.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFKC", " ".join(visible.split()))
