@@ -62,3 +62,35 @@ class InvalidOrganisation(DomainError):
 
 class ConcurrentChange(DomainError):
     """Another request changed the same record first; nothing was changed."""
+
+
+class StockShort(DomainError):
+    """The dealer has fewer licenses in stock than the order needs."""
+
+
+class OrderNotIssuable(DomainError):
+    """The order is already issued or cancelled, or belongs to another dealer."""
+
+
+class IssuanceNotCancellable(DomainError):
+    """The issuance is too old, has a license in use, or is outside the member's area."""
+
+
+class LicenseNotAssignable(DomainError):
+    """No unused license, an e-mail address that already has one, or a license not assigned."""
+
+
+class InvalidLicenseKey(InvalidInput):
+    """A license key is mistyped: wrong length, characters or check character."""
+
+
+class LicenseKeyNotAccepted(DomainError):
+    """A well-formed license key is unknown or was already activated."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong license keys in a short time; the member must wait."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

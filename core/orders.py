@@ -8,7 +8,14 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from core.errors import InvalidPoNumber, InvalidQuantity, OrderNotCancellable
+from core.dates import local_date
+from core.errors import (
+    InvalidPoNumber,
+    InvalidQuantity,
+    IssuanceNotCancellable,
+    OrderNotCancellable,
+    OrderNotIssuable,
+)
 from core.text import comparison_key, has_bidi_control, has_line_break_or_control
 
 MAX_PO_LENGTH = 64
@@ -84,6 +91,49 @@ class Order:
             self,
             status=OrderStatus.CANCELLED,
             cancelled_at=now,
+            version=self.version + 1,
+        )
+
+    def issued(self, now: datetime, timezone: str) -> Order:
+        """Return this order as issued at ``now``, or raise OrderNotIssuable.
+
+        The refusal names the date of the issue or cancellation in ``timezone``.
+        """
+        if self.status is OrderStatus.ISSUED:
+            raise OrderNotIssuable(
+                f"Order {self.po_number} was already issued on "
+                f"{local_date(self.issued_at, timezone)}."
+            )
+        if self.status is OrderStatus.CANCELLED:
+            raise OrderNotIssuable(
+                f"Order {self.po_number} was cancelled on "
+                f"{local_date(self.cancelled_at, timezone)}, so it cannot be issued."
+            )
+        return replace(self, status=OrderStatus.ISSUED, issued_at=now, version=self.version + 1)
+
+    def issuance_cancel_deadline(self, window: timedelta) -> datetime | None:
+        return self.issued_at + window if self.issued_at is not None else None
+
+    def issuance_cancelled(self, now: datetime, window: timedelta) -> Order:
+        """Return this order back on order at ``now``, or raise IssuanceNotCancellable.
+
+        The order's cancel window then runs again from ``now``, so the
+        customer can still cancel it.
+        """
+        if self.status is not OrderStatus.ISSUED or self.issued_at is None:
+            raise IssuanceNotCancellable(
+                f"Order {self.po_number} is not issued, so there is no issuance to cancel."
+            )
+        if now >= self.issued_at + window:
+            raise IssuanceNotCancellable(
+                f"The issuance of order {self.po_number} is {window.days} days old or "
+                "older, so it can no longer be cancelled."
+            )
+        return replace(
+            self,
+            status=OrderStatus.ON_ORDER,
+            issued_at=None,
+            window_opened_at=now,
             version=self.version + 1,
         )
 

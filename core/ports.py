@@ -7,11 +7,14 @@ a commit rolls everything back, so a refused change leaves nothing behind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, Self
 
 from core.audit import AuditEntry
+from core.licenses import License
 from core.members import Invite, Member
+from core.notifications import NewNotification, Notification
 from core.orders import NewOrder, Order
 from core.organisations import Organisation, Tier
 
@@ -80,6 +83,37 @@ class OrderRepository(Protocol):
 
     async def count_for_customer(self, customer_id: int) -> int: ...
 
+    async def find_by_po(self, po_key: str, customer_ids: Sequence[int] | None) -> list[Order]:
+        """Return orders whose PO key is ``po_key``, of these customers or of any if None."""
+        ...
+
+    async def count_pending_for_dealer(self, dealer_id: int) -> int: ...
+
+    async def page_pending_for_dealer(
+        self, dealer_id: int, *, offset: int, limit: int
+    ) -> list[Order]:
+        """Return at most ``limit`` orders on order with this dealer, oldest first."""
+        ...
+
+    async def count_cancellable_issuances(
+        self, dealer_ids: Sequence[int] | None, issued_after: datetime
+    ) -> int: ...
+
+    async def page_cancellable_issuances(
+        self,
+        dealer_ids: Sequence[int] | None,
+        issued_after: datetime,
+        *,
+        offset: int,
+        limit: int,
+    ) -> list[Order]:
+        """Return issued orders of these dealers (any dealer if None), newest issue first.
+
+        Only orders issued after ``issued_after`` whose licenses were never
+        assigned are returned.
+        """
+        ...
+
     async def page_for_customer(self, customer_id: int, *, offset: int, limit: int) -> list[Order]:
         """Return at most ``limit`` orders, newest first."""
         ...
@@ -88,6 +122,83 @@ class OrderRepository(Protocol):
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
 
+    async def list_for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
+        """Return the entries about one record, oldest first."""
+        ...
+
+    async def list_for_organisation(
+        self, organisation_id: int, since: datetime | None
+    ) -> list[AuditEntry]:
+        """Return the entries about an organisation and its orders, oldest first."""
+        ...
+
+
+class LicenseRepository(Protocol):
+    async def add_to_stock(self, dealer_id: int, count: int) -> None: ...
+
+    async def count_in_stock(self, dealer_id: int) -> int: ...
+
+    async def take_from_stock(self, dealer_id: int, count: int) -> list[License]:
+        """Return ``count`` licenses of the dealer's stock, locked for this transaction.
+
+        Returns fewer when the stock is short; the caller decides what then.
+        """
+        ...
+
+    async def move(self, licenses: Sequence[License], changed: Sequence[License]) -> None:
+        """Store each changed license if it is still at its version; else ConcurrentChange."""
+        ...
+
+    async def add_to_inventory(self, customer_id: int) -> License:
+        """Insert one unused license into a customer's inventory (from a license card)."""
+        ...
+
+    async def list_for_order(self, order_id: int) -> list[License]: ...
+
+    async def get(self, license_id: int) -> License | None: ...
+
+    async def count_inventory(self, customer_id: int, now: datetime) -> tuple[int, int]:
+        """Return the numbers of assignable (unused, not expired) and assigned licenses."""
+        ...
+
+    async def page_assigned(self, customer_id: int, *, offset: int, limit: int) -> list[License]:
+        """Return assigned licenses, soonest expiry first."""
+        ...
+
+    async def pick_assignable(self, customer_id: int, now: datetime) -> License | None:
+        """Return the license to assign next: reusable first, the latest expiry first."""
+        ...
+
+    async def find_assigned(self, customer_id: int, email: str) -> License | None:
+        """Return the assigned license of ``email`` that expires last, if any."""
+        ...
+
+
+class CardRepository(Protocol):
+    async def add(self, key: str, now: datetime) -> None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def activate(self, key: str, customer_id: int, now: datetime) -> bool:
+        """Mark an unused key as activated; return False if it is unknown or used."""
+        ...
+
+
+class KeyAttemptRepository(Protocol):
+    async def add_failure(self, member_id: int, now: datetime) -> None: ...
+
+    async def failures_since(self, member_id: int, since: datetime) -> list[datetime]:
+        """Return the times of the member's wrong keys after ``since``, oldest first."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    async def add(self, notification: NewNotification) -> None: ...
+
+    async def get_by_message(self, chat_id: int, message_id: int) -> Notification | None:
+        """Return the notification that was sent as this Telegram message, if any."""
+        ...
+
 
 class UnitOfWork(Protocol):
     organisations: OrganisationRepository
@@ -95,6 +206,10 @@ class UnitOfWork(Protocol):
     invites: InviteRepository
     orders: OrderRepository
     audit: AuditRepository
+    licenses: LicenseRepository
+    cards: CardRepository
+    key_attempts: KeyAttemptRepository
+    notifications: NotificationRepository
 
     async def __aenter__(self) -> Self: ...
 

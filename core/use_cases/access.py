@@ -52,3 +52,15 @@ async def find_ancestor(
         if current is not None and current.tier is tier:
             return current
     return None
+
+
+async def dealers_under(uow: UnitOfWork, centre: Organisation) -> list[Organisation]:
+    """Return the dealers below a business centre, directly or under a distributor, by name."""
+    dealers: list[Organisation] = []
+    for child in await uow.organisations.list_children(centre.id):
+        if child.tier is Tier.DEALER:
+            dealers.append(child)
+        elif child.tier is Tier.DISTRIBUTOR:
+            grandchildren = await uow.organisations.list_children(child.id)
+            dealers.extend(o for o in grandchildren if o.tier is Tier.DEALER)
+    return sorted(dealers, key=lambda dealer: dealer.name.casefold())

@@ -9,7 +9,7 @@ from core.audit import AuditEntry
 from core.errors import NotFound
 from core.organisations import Organisation, Tier
 from core.ports import UnitOfWork
-from core.use_cases.access import find_ancestor, load_member_of_tier
+from core.use_cases.access import dealers_under, find_ancestor, load_member_of_tier
 
 _ACTION = "choose a dealer"
 
@@ -69,16 +69,5 @@ async def choose_dealer(
 async def _dealer_choice(uow: UnitOfWork, customer: Organisation) -> DealerChoice:
     current = await uow.organisations.get(customer.dealer_id) if customer.dealer_id else None
     centre = await find_ancestor(uow, customer, Tier.BUSINESS_CENTRE)
-    candidates = await _dealers_under(uow, centre) if centre else []
+    candidates = await dealers_under(uow, centre) if centre else []
     return DealerChoice(customer=customer, current=current, candidates=candidates)
-
-
-async def _dealers_under(uow: UnitOfWork, centre: Organisation) -> list[Organisation]:
-    dealers: list[Organisation] = []
-    for child in await uow.organisations.list_children(centre.id):
-        if child.tier is Tier.DEALER:
-            dealers.append(child)
-        elif child.tier is Tier.DISTRIBUTOR:
-            grandchildren = await uow.organisations.list_children(child.id)
-            dealers.extend(o for o in grandchildren if o.tier is Tier.DEALER)
-    return sorted(dealers, key=lambda dealer: dealer.name.casefold())

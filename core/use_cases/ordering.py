@@ -8,6 +8,7 @@ from datetime import datetime
 from core.audit import AuditEntry
 from core.errors import DuplicatePoNumber, NoDealer, NotFound
 from core.members import MemberContext
+from core.notifications import NotificationKind
 from core.orders import (
     NewOrder,
     Order,
@@ -19,6 +20,7 @@ from core.organisations import Organisation, Tier
 from core.policy import LicensingPolicy
 from core.ports import UnitOfWork
 from core.use_cases.access import load_member_of_tier
+from core.use_cases.notify import notify_members, order_payload
 
 _ORDER_ACTION = "order licenses"
 _CANCEL_ACTION = "cancel orders"
@@ -113,6 +115,14 @@ async def place_order(
                 },
             )
         )
+        await notify_members(
+            uow,
+            dealer.id,
+            NotificationKind.ORDER_PLACED,
+            now=now,
+            payload=order_payload(order, customer, dealer),
+            order_id=order.id,
+        )
         await uow.commit()
     return PlacedOrder(order=order, customer=customer, dealer=dealer)
 
@@ -143,6 +153,16 @@ async def cancel_order(
                 after={"status": cancelled.status.value},
             )
         )
+        dealer = await uow.organisations.get(order.dealer_id)
+        if dealer is not None:
+            await notify_members(
+                uow,
+                dealer.id,
+                NotificationKind.ORDER_CANCELLED,
+                now=now,
+                payload=order_payload(cancelled, context.organisation, dealer),
+                order_id=order.id,
+            )
         await uow.commit()
     return cancelled
 
