@@ -24,12 +24,25 @@ MEMBER_GENERAL_COMMANDS = (
     CommandInfo("help", "List the commands you can use"),
 )
 
+_CANCEL_ISSUANCES = CommandInfo("issuances", "Cancel an issuance of the last 14 days")
+_AUDIT = CommandInfo("audit", "Show the audit trail of an order: /audit PO")
+
 TIER_COMMANDS: dict[Tier, tuple[CommandInfo, ...]] = {
+    Tier.HEADQUARTERS: (_CANCEL_ISSUANCES, _AUDIT),
+    Tier.BUSINESS_CENTRE: (_CANCEL_ISSUANCES, _AUDIT),
+    Tier.DEALER: (
+        CommandInfo("pending", "Orders waiting for you to issue them"),
+        CommandInfo("stock", "Licenses in your stock"),
+    ),
     Tier.CUSTOMER: (
         CommandInfo("order", "Order licenses"),
         CommandInfo("history", "Page through your orders and cancel one"),
+        CommandInfo("inventory", "Unused and assigned licenses"),
+        CommandInfo("assign", "Assign a license to a user by e-mail address"),
+        CommandInfo("unassign", "Take a license back from a user"),
+        CommandInfo("activate", "Add a license from a license card: /activate KEY"),
         CommandInfo("dealer", "See or change the dealer you order from"),
-        CommandInfo("cancel", "Leave the order form without ordering"),
+        CommandInfo("cancel", "Leave the form you are filling in"),
     ),
 }
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from telegram.ext import Application, CommandHandler
 
+from bot.handlers.audit import build_audit_handlers
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.handlers.dealer import build_dealer_handlers
 from bot.handlers.errors import handle_error
 from bot.handlers.fallback import build_fallback_handlers
 from bot.handlers.history import build_history_handlers
+from bot.handlers.inventory import build_inventory_handlers
+from bot.handlers.issuances import build_issuances_handlers
+from bot.handlers.issuing import build_issuing_handlers
 from bot.handlers.order import build_closed_form_handlers, build_order_conversation
 from bot.handlers.private_only import build_private_only_handler
 from bot.handlers.start import show_help, start
@@ -23,6 +27,10 @@ def register_handlers(application: Application) -> None:
             CommandHandler("help", show_help, filters=PRIVATE_MESSAGE),
             *build_history_handlers(),
             *build_dealer_handlers(),
+            *build_issuing_handlers(),
+            *build_inventory_handlers(),
+            *build_issuances_handlers(),
+            *build_audit_handlers(),
             *build_closed_form_handlers(),
             *build_fallback_handlers(),
         ]

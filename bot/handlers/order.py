@@ -37,6 +37,7 @@ from bot.callbacks import (
     decode,
 )
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
+from bot.handlers.forms import other_form_fallback
 from bot.replies import edit_html, refuse, send_html
 from bot.services import get_services
 from bot.views import orders as views
@@ -267,6 +268,7 @@ def _conversation() -> ConversationHandler:
         },
         fallbacks=[
             CommandHandler("cancel", cancel, filters=PRIVATE_MESSAGE),
+            other_form_fallback("order"),
             MessageHandler(not_text, ask_for_text),
         ],
         allow_reentry=True,

@@ -1,0 +1,34 @@
+"""Rules shared by the multi-step forms (order, assign, unassign, cancel issuance).
+
+One form at a time: while a form waits for an answer, the command of
+another form is answered with a hint instead of opening a second form that
+would compete for the next message. Each conversation adds
+``other_form_fallback`` to its fallbacks.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler, ContextTypes
+
+from bot.handlers.chat_filters import PRIVATE_MESSAGE
+from bot.replies import send_html
+
+FORM_COMMANDS = ("order", "assign", "unassign", "issuances")
+FORM_BUSY = (
+    "You are in the middle of another form. Answer its question, or send /cancel "
+    "to leave it, then send {command} again."
+)
+
+
+async def form_busy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep the open form and explain how to start the other one."""
+    assert update.message is not None and update.message.text is not None
+    command = update.message.text.split()[0].split("@")[0]
+    await send_html(update, FORM_BUSY.format(command=command))
+
+
+def other_form_fallback(own_command: str) -> CommandHandler:
+    """Return a fallback for every form command except ``own_command`` (which restarts)."""
+    others = [command for command in FORM_COMMANDS if command != own_command]
+    return CommandHandler(others, form_busy, filters=PRIVATE_MESSAGE)
