@@ -9,10 +9,12 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.config import Settings, require_token
+from bot.delivery import schedule_delivery
 from bot.handlers import register_handlers
 from bot.menus import publish_default_menu
 from bot.services import SERVICES_KEY, Services
 from storage.database import Database
+from storage.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ def build_application(
         default_timezone=settings.bot.default_timezone,
     )
     register_handlers(application)
+    schedule_delivery(application, Outbox(database))
     return application
 
 

@@ -57,6 +57,92 @@ class DiscardOrder:
     draft: int
 
 
+@dataclass(frozen=True, slots=True)
+class AskIssue:
+    """Show the confirmation step before issuing ``order_id``."""
+
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmIssue:
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeclineIssue:
+    order_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPendingPage:
+    """Move the /pending message to ``page``; ``current`` is the page it shows."""
+
+    page: int
+    current: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowInventoryPage:
+    """Move the /inventory message to ``page``; ``current`` is the page it shows."""
+
+    page: int
+    current: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmAssign:
+    """Assign the license previewed in the /assign form identified by ``draft``."""
+
+    draft: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardAssign:
+    draft: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmUnassign:
+    """Take back the license previewed in the /unassign form identified by ``draft``."""
+
+    draft: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardUnassign:
+    draft: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuancesPage:
+    """Move the /issuances message to ``page``; ``current`` is the page it shows."""
+
+    page: int
+    current: int
+
+
+@dataclass(frozen=True, slots=True)
+class AskCancelIssuance:
+    """Ask for the reason to cancel the issuance of ``order_id``, listed on ``page``."""
+
+    order_id: int
+    page: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmCancelIssuance:
+    """Cancel the issuance of ``order_id`` drafted in the form identified by ``draft``."""
+
+    order_id: int
+    draft: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeepIssuance:
+    draft: int
+
+
 CallbackData = (
     ShowHistoryPage
     | AskCancelOrder
@@ -64,6 +150,19 @@ CallbackData = (
     | ChooseDealer
     | ConfirmOrder
     | DiscardOrder
+    | AskIssue
+    | ConfirmIssue
+    | DeclineIssue
+    | ShowPendingPage
+    | ShowInventoryPage
+    | ConfirmAssign
+    | DiscardAssign
+    | ConfirmUnassign
+    | DiscardUnassign
+    | IssuancesPage
+    | AskCancelIssuance
+    | ConfirmCancelIssuance
+    | KeepIssuance
 )
 
 _FORMATS: dict[type, tuple[str, tuple[str, ...]]] = {
@@ -73,6 +172,19 @@ _FORMATS: dict[type, tuple[str, tuple[str, ...]]] = {
     ChooseDealer: ("dl", ("dealer_id",)),
     ConfirmOrder: ("ord+", ("draft",)),
     DiscardOrder: ("ord-", ("draft",)),
+    AskIssue: ("is?", ("order_id",)),
+    ConfirmIssue: ("is!", ("order_id",)),
+    DeclineIssue: ("is-", ("order_id",)),
+    ShowPendingPage: ("pp", ("page", "current")),
+    ShowInventoryPage: ("inv", ("page", "current")),
+    ConfirmAssign: ("asg+", ("draft",)),
+    DiscardAssign: ("asg-", ("draft",)),
+    ConfirmUnassign: ("uas+", ("draft",)),
+    DiscardUnassign: ("uas-", ("draft",)),
+    IssuancesPage: ("ip", ("page", "current")),
+    AskCancelIssuance: ("ic?", ("order_id", "page")),
+    ConfirmCancelIssuance: ("ic!", ("order_id", "draft")),
+    KeepIssuance: ("ic-", ("draft",)),
 }
 _BY_PREFIX = {prefix: (cls, fields) for cls, (prefix, fields) in _FORMATS.items()}
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")
@@ -81,6 +193,13 @@ _NUMBER = re.compile(r"0|[1-9][0-9]{0,18}")
 HISTORY_PATTERN = re.compile(r"^(hp|oc\?|oc!):")
 DEALER_PATTERN = re.compile(r"^dl:")
 ORDER_FORM_PATTERN = re.compile(r"^ord[+-]:")
+INVENTORY_PATTERN = re.compile(r"^inv:")
+ASSIGN_FORM_PATTERN = re.compile(r"^asg[+-]:")
+UNASSIGN_FORM_PATTERN = re.compile(r"^uas[+-]:")
+ISSUING_PATTERN = re.compile(r"^(is[?!-]|pp):")
+ISSUANCES_PAGE_PATTERN = re.compile(r"^ip:")
+ISSUANCE_CANCEL_PATTERN = re.compile(r"^ic\?:")
+ISSUANCE_FORM_PATTERN = re.compile(r"^ic[!-]:")
 
 
 def encode(data: CallbackData) -> str:

@@ -125,6 +125,7 @@ def normalise_email(text: str) -> str:
         result = validate_email(cleaned, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidInput(
-            f"That is not a valid e-mail address: {error}. Send one such as name@example.com."
+            f"That is not a valid e-mail address: {str(error).rstrip('.')}. "
+            "Send one such as name@example.com."
         ) from None
     return result.normalized.lower()

@@ -40,6 +40,11 @@ class OrganisationRepository(Protocol):
 
     async def set_dealer(self, customer_id: int, dealer_id: int) -> None: ...
 
+    async def lock(self, organisation_id: int) -> None:
+        """Hold the organisation's row until the transaction ends (a no-op where
+        transactions already run one at a time, as on SQLite)."""
+        ...
+
     async def list_children(self, parent_id: int) -> list[Organisation]: ...
 
 

@@ -4,19 +4,30 @@ Repositories map each row to the frozen dataclass of ``core`` before
 returning it, so these classes never leave ``storage``.
 """
 
+import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from core.licenses import LicenseState
+from core.notifications import NotificationStatus
 from core.orders import OrderStatus
 from core.organisations import Tier
 from storage.types import UtcDateTime
 
 _JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
-_STATUS_VALUES = ", ".join(f"'{status.value}'" for status in OrderStatus)
+
+
+def _sql_list(values: type[enum.StrEnum]) -> str:
+    return ", ".join(f"'{value.value}'" for value in values)
+
+
+_STATUS_VALUES = _sql_list(OrderStatus)
+_IN_STOCK = LicenseState.IN_STOCK.value
+_ASSIGNED = LicenseState.ASSIGNED.value
 
 
 class OrganisationRow(SQLModel, table=True):
@@ -106,6 +117,96 @@ class AuditEntryRow(SQLModel, table=True):
     after: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON_TYPE)
 
 
+class LicenseRow(SQLModel, table=True):
+    """One license, in a dealer's stock or in a customer's inventory.
+
+    ``dealer_id`` stays set after issuance, so it names the dealer that
+    issued the license. ``version`` grows with every change.
+    """
+
+    __tablename__ = "licenses"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_sql_list(LicenseState)})", name="ck_licenses_state"),
+        CheckConstraint(
+            f"(state = '{_IN_STOCK}' AND dealer_id IS NOT NULL AND customer_id IS NULL)"
+            f" OR (state <> '{_IN_STOCK}' AND customer_id IS NOT NULL)",
+            name="ck_licenses_owner",
+        ),
+        CheckConstraint(
+            f"(state = '{_ASSIGNED}' AND email IS NOT NULL AND expires_at IS NOT NULL)"
+            f" OR (state <> '{_ASSIGNED}' AND email IS NULL)",
+            name="ck_licenses_assignment",
+        ),
+        CheckConstraint("version >= 1", name="ck_licenses_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str
+    dealer_id: int | None = Field(default=None, foreign_key="organisations.id")
+    customer_id: int | None = Field(default=None, foreign_key="organisations.id")
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    email: str | None = None
+    assigned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    version: int = 1
+
+
+class LicenseCardRow(SQLModel, table=True):
+    """A license card's key, without separators. ``activated_at`` is NULL until it is used."""
+
+    __tablename__ = "license_cards"
+
+    key: str = Field(primary_key=True, sa_type=String(16))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    activated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    customer_id: int | None = Field(default=None, foreign_key="organisations.id")
+
+
+class KeyAttemptRow(SQLModel, table=True):
+    """One wrong license key typed by a member."""
+
+    __tablename__ = "key_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id")
+    at: datetime = Field(sa_type=UtcDateTime)
+
+
+class NotificationRow(SQLModel, table=True):
+    """A message in the outbox and its delivery state.
+
+    ``claimed_by`` and ``claimed_at`` name the dispatcher that is sending it
+    while the status is ``sending``. ``sent_message_id`` is the Telegram
+    message it became, which is unique within its chat.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(
+            f"status IN ({_sql_list(NotificationStatus)})", name="ck_notifications_status"
+        ),
+        CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
+        UniqueConstraint("chat_id", "sent_message_id", name="uq_notifications_sent_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    member_id: int = Field(foreign_key="members.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON_TYPE)
+    urgent: bool = False
+    status: str
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sent_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
 # A customer can use each PO number once, in any case and spacing. This index,
 # not the check in core, is what rejects the second of two racing inserts.
 ORDERS_PO_KEY_INDEX = Index(
@@ -127,4 +228,55 @@ AUDIT_ENTITY_INDEX = Index(
     "ix_audit_entries_entity",
     AuditEntryRow.__table__.c.entity,
     AuditEntryRow.__table__.c.entity_id,
+)
+
+# Serves the organisation's audit trail.
+AUDIT_ORGANISATION_INDEX = Index(
+    "ix_audit_entries_organisation",
+    AuditEntryRow.__table__.c.organisation_id,
+    AuditEntryRow.__table__.c.at,
+)
+
+# Serves the dealer's list of orders waiting for issuance, oldest first.
+ORDERS_DEALER_STATUS_INDEX = Index(
+    "ix_orders_dealer_status",
+    OrderRow.__table__.c.dealer_id,
+    OrderRow.__table__.c.status,
+    OrderRow.__table__.c.ordered_at,
+)
+
+# Serve take_from_stock and count_in_stock.
+LICENSES_STOCK_INDEX = Index(
+    "ix_licenses_dealer_state",
+    LicenseRow.__table__.c.dealer_id,
+    LicenseRow.__table__.c.state,
+)
+
+# Serve count_inventory, page_assigned and pick_assignable.
+LICENSES_INVENTORY_INDEX = Index(
+    "ix_licenses_customer_state_expiry",
+    LicenseRow.__table__.c.customer_id,
+    LicenseRow.__table__.c.state,
+    LicenseRow.__table__.c.expires_at,
+)
+
+LICENSES_ORDER_INDEX = Index("ix_licenses_order", LicenseRow.__table__.c.order_id)
+
+LICENSES_EMAIL_INDEX = Index(
+    "ix_licenses_customer_email",
+    LicenseRow.__table__.c.customer_id,
+    LicenseRow.__table__.c.email,
+)
+
+KEY_ATTEMPTS_MEMBER_INDEX = Index(
+    "ix_key_attempts_member_at",
+    KeyAttemptRow.__table__.c.member_id,
+    KeyAttemptRow.__table__.c.at,
+)
+
+# Serves the dispatcher's search for due notifications.
+NOTIFICATIONS_DUE_INDEX = Index(
+    "ix_notifications_status_next_attempt",
+    NotificationRow.__table__.c.status,
+    NotificationRow.__table__.c.next_attempt_at,
 )

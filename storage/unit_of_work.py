@@ -8,10 +8,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
     SqlAuditRepository,
+    SqlCardRepository,
     SqlInviteRepository,
+    SqlKeyAttemptRepository,
+    SqlLicenseRepository,
     SqlMemberRepository,
+    SqlNotificationRepository,
     SqlOrderRepository,
     SqlOrganisationRepository,
+)
+
+_REPOSITORY_NAMES = (
+    "organisations",
+    "members",
+    "invites",
+    "orders",
+    "audit",
+    "licenses",
+    "cards",
+    "key_attempts",
+    "notifications",
 )
 
 
@@ -29,6 +45,10 @@ class SqlUnitOfWork:
     invites: SqlInviteRepository
     orders: SqlOrderRepository
     audit: SqlAuditRepository
+    licenses: SqlLicenseRepository
+    cards: SqlCardRepository
+    key_attempts: SqlKeyAttemptRepository
+    notifications: SqlNotificationRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -47,12 +67,16 @@ class SqlUnitOfWork:
         self.invites = SqlInviteRepository(session)
         self.orders = SqlOrderRepository(session)
         self.audit = SqlAuditRepository(session)
+        self.licenses = SqlLicenseRepository(session)
+        self.cards = SqlCardRepository(session)
+        self.key_attempts = SqlKeyAttemptRepository(session)
+        self.notifications = SqlNotificationRepository(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         session = self._session
         self._session = None
-        for name in ("organisations", "members", "invites", "orders", "audit"):
+        for name in _REPOSITORY_NAMES:
             delattr(self, name)
         if session is not None:
             # Closing rolls back whatever was not committed and returns the

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli import demo, members, organisations, run
+from bot.cli import audit, cards, demo, members, organisations, run, stock
 from bot.cli.errors import CommandFailed, InvalidArgument
 from bot.config import CONFIG_PATH_VARIABLE, DEFAULT_CONFIG_FILENAME, ConfigError, load_settings
 from core.errors import DomainError
@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_parser(commands)
     organisations.add_parser(commands)
     members.add_parsers(commands)
+    audit.add_parser(commands)
+    cards.add_parser(commands)
+    stock.add_parser(commands)
     return parser
 
 

@@ -1,9 +1,11 @@
 """The offline demo: the real bot in a terminal, with a stand-in for the Telegram Bot API.
 
-``run_demo`` seeds a fresh SQLite database with a small tier tree and two
-members. It then builds the same Application as production, with an
-``OfflineBotApi`` in place of the network, and lets the person at the
-terminal chat with it as one of the seeded people.
+``run_demo`` seeds a fresh SQLite database with a small tier tree, its
+members, a dealer's stock and license cards. It then builds the same
+Application as production, with an ``OfflineBotApi`` in place of the
+network, and lets the person at the terminal chat with it as one of the
+seeded people. Notifications are sent after each step, and each person
+reads theirs after switching to them with :as.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.demo.session import DemoSession
 from bot.demo.terminal import welcome_lines
 from bot.offline_api import OfflineBotApi
 from storage.database import Database, sqlite_url
+from storage.outbox import Outbox
 
 __all__ = ["DemoDatabaseExists", "run_demo"]
 
@@ -92,6 +95,7 @@ async def _run_on_new_database(
             application=application,
             api=api,
             database=database,
+            outbox=Outbox(database),
             clock=clock,
             data=data,
             output=output_stream,
@@ -140,6 +144,8 @@ def _print_welcome(output: TextIO, data: DemoData, database_note: str) -> None:
         invite_code=data.invite_code,
         invite_organisation_name=data.invite_organisation_name,
         database_note=database_note,
+        stock_note=f"{data.dealer_name} has {data.stock} licenses in stock.",
+        license_keys=data.license_keys,
     )
     output.write("\n".join(lines) + "\n")
     output.flush()

@@ -1,4 +1,7 @@
-"""The demo's organisations, people and invite, created through the core use cases."""
+"""The demo's data: organisations, people, stock, license cards and an invite.
+
+Everything is created through the core use cases, as an operator would.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +12,24 @@ from bot.offline_updates import OfflineUser
 from core.organisations import Tier
 from core.use_cases.membership import add_member, create_invite
 from core.use_cases.organisations import add_organisation
+from core.use_cases.supply import add_stock, generate_cards
 from storage.database import Database
 
 CUSTOMER_NAME = "Clinic Am See"
 DEALER_NAME = "Dealer Berlin"
+HEADQUARTERS_NAME = "Vendor HQ"
+BUSINESS_CENTRE_NAME = "BC Germany"
 GERMAN_TIMEZONE = "Europe/Berlin"
+DEALER_STOCK = 50
+LICENSE_CARDS = 3
 
 # Name, tier and parent of each organisation, parents first.
 _ORGANISATIONS = (
-    ("Vendor HQ", Tier.HEADQUARTERS, None),
-    ("BC Germany", Tier.BUSINESS_CENTRE, "Vendor HQ"),
-    ("Distributor North", Tier.DISTRIBUTOR, "BC Germany"),
+    (HEADQUARTERS_NAME, Tier.HEADQUARTERS, None),
+    (BUSINESS_CENTRE_NAME, Tier.BUSINESS_CENTRE, HEADQUARTERS_NAME),
+    ("Distributor North", Tier.DISTRIBUTOR, BUSINESS_CENTRE_NAME),
     (DEALER_NAME, Tier.DEALER, "Distributor North"),
-    ("Dealer Munich", Tier.DEALER, "BC Germany"),
+    ("Dealer Munich", Tier.DEALER, BUSINESS_CENTRE_NAME),
     (CUSTOMER_NAME, Tier.CUSTOMER, DEALER_NAME),
 )
 
@@ -37,11 +45,18 @@ class DemoPerson:
 
 @dataclass(frozen=True, slots=True)
 class DemoData:
-    """Result of seeding: the people in :who order and an unused invite code."""
+    """Result of seeding: the people in :who order, an unused invite code and license keys.
+
+    ``stock`` is the number of licenses in the dealer's stock, and
+    ``license_keys`` are unused keys of license cards, in display form.
+    """
 
     people: tuple[DemoPerson, ...]
     invite_code: str
     invite_organisation_name: str
+    dealer_name: str
+    stock: int
+    license_keys: tuple[str, ...]
 
 
 AIKO = DemoPerson(
@@ -55,10 +70,20 @@ DANA = DemoPerson(
     organisation_name=DEALER_NAME,
 )
 NEW_USER = DemoPerson(role="new", user=OfflineUser(7001, "New user"), organisation_name=None)
+HANA = DemoPerson(
+    role="hq",
+    user=OfflineUser(7101, "Hana", "Sato", username="hana_sato"),
+    organisation_name=HEADQUARTERS_NAME,
+)
+BRUNO = DemoPerson(
+    role="bc",
+    user=OfflineUser(7201, "Bruno", "Keller", username="bruno_keller"),
+    organisation_name=BUSINESS_CENTRE_NAME,
+)
 
 
 async def seed_demo_data(database: Database, *, now: datetime, hq_timezone: str) -> DemoData:
-    """Create the tier tree, link Aiko and Dana, and create one invite for the clinic.
+    """Create the tier tree and its members, the dealer's stock, license cards and an invite.
 
     The database must be empty, because organisation names are unique.
     ``hq_timezone`` is the headquarters' zone. Every German organisation uses
@@ -74,7 +99,7 @@ async def seed_demo_data(database: Database, *, now: datetime, hq_timezone: str)
             timezone=hq_timezone if tier is Tier.HEADQUARTERS else GERMAN_TIMEZONE,
             now=now,
         )
-    for person in (AIKO, DANA):
+    for person in (AIKO, DANA, HANA, BRUNO):
         assert person.organisation_name is not None
         await add_member(
             database.unit_of_work(),
@@ -83,9 +108,17 @@ async def seed_demo_data(database: Database, *, now: datetime, hq_timezone: str)
             name=person.user.full_name,
             now=now,
         )
+    stock = await add_stock(
+        database.unit_of_work(), dealer_name=DEALER_NAME, count=DEALER_STOCK, now=now
+    )
+    keys = await generate_cards(database.unit_of_work(), count=LICENSE_CARDS, now=now)
     invite = await create_invite(database.unit_of_work(), organisation_name=CUSTOMER_NAME, now=now)
     return DemoData(
-        people=(AIKO, DANA, NEW_USER),
+        # New people go last, so that the numbers used with :as stay the same.
+        people=(AIKO, DANA, NEW_USER, HANA, BRUNO),
         invite_code=invite.code,
         invite_organisation_name=CUSTOMER_NAME,
+        dealer_name=DEALER_NAME,
+        stock=stock,
+        license_keys=tuple(keys),
     )

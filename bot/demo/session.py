@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.clock import ShiftedClock
+from bot.delivery import deliver_due
 from bot.demo.seed import DemoData, DemoPerson
 from bot.demo.terminal import (
     DEMO_PREFIX,
@@ -30,17 +31,21 @@ from bot.demo.terminal import (
     parse_line,
     prompt,
     render_call,
+    unread_notice,
 )
-from bot.offline_api import OfflineBotApi, SentMessage
+from bot.offline_api import ApiCall, OfflineBotApi, SentMessage
 from bot.offline_updates import UpdateFactory
 from core.use_cases.membership import describe_member
 from storage.database import Database
+from storage.outbox import Outbox
 
 # After an update, the loop waits until the bot has made no Bot API call for
 # one interval, so that work the handlers started in the background is shown
 # with the update that caused it. The wait ends after the maximum in any case.
 _QUIET_INTERVAL_SECONDS = 0.02
 _MAX_QUIET_CHECKS = 50
+# Claimer id of the demo's notification dispatcher, which runs after each step.
+DEMO_CLAIMER = "demo-session"
 
 
 async def read_line(stream: TextIO) -> str:
@@ -75,7 +80,11 @@ async def read_line(stream: TextIO) -> str:
 
 
 class DemoSession:
-    """State of one demo run: the current person and how many Bot API calls were printed."""
+    """State of one demo run: the current person, and which Bot API calls were shown.
+
+    A call to the chat of another demo person is kept back and shown when
+    the terminal switches to that person, as that person's chat would show it.
+    """
 
     def __init__(
         self,
@@ -83,6 +92,7 @@ class DemoSession:
         application: Application,
         api: OfflineBotApi,
         database: Database,
+        outbox: Outbox,
         clock: ShiftedClock,
         data: DemoData,
         output: TextIO,
@@ -90,12 +100,14 @@ class DemoSession:
         self._application = application
         self._api = api
         self._database = database
+        self._outbox = outbox
         self._clock = clock
         self._data = data
         self._output = output
         self._factory = UpdateFactory(api)
         self._current = data.people[0]
         self._printed_calls = 0
+        self._unread: dict[int, list[ApiCall]] = {}
 
     async def run(self, input_stream: TextIO, *, echo_input: bool) -> None:
         """Read lines until :quit or end of input, and print what the bot does.
@@ -103,6 +115,11 @@ class DemoSession:
         ``echo_input`` repeats each line after the prompt, so that a transcript
         of scripted input reads like a typed session.
         """
+        # The session sends notifications itself after each step, so that they
+        # appear in a fixed order. NOTE: pausing the JobQueue also stops the
+        # 30-minute timeout of forms in the demo.
+        if self._application.job_queue is not None:
+            self._application.job_queue.scheduler.pause()
         while True:
             self.print_new_calls()
             self._output.write(await self._prompt())
@@ -145,6 +162,7 @@ class DemoSession:
         elif isinstance(command, SwitchPerson):
             self._current = self._find_person(command.target)
             self._write(f"{DEMO_PREFIX}You are now {self._current.user.full_name}.")
+            self._print_unread()
         elif isinstance(command, AdvanceClock):
             self._clock.advance(timedelta(days=command.days))
             now = self._clock.now()
@@ -188,24 +206,64 @@ class DemoSession:
         raise DemoInputError(f"No message to {self._current.user.full_name} has buttons to press.")
 
     async def _deliver(self, data: dict) -> None:
-        """Feed one update through the application's handlers and wait for the bot to finish."""
+        """Feed one update through the handlers, then send the notifications it caused."""
         update = Update.de_json(data, self._application.bot)
         await self._application.process_update(update)
+        await self._wait_until_quiet()
+        await deliver_due(
+            self._application.bot, self._outbox, now=self._clock.now(), claimer=DEMO_CLAIMER
+        )
+        self.print_new_calls()
+
+    async def _wait_until_quiet(self) -> None:
         seen = len(self._api.calls)
         for _ in range(_MAX_QUIET_CHECKS):
             await asyncio.sleep(_QUIET_INTERVAL_SECONDS)
             if len(self._api.calls) == seen:
                 break
             seen = len(self._api.calls)
-        self.print_new_calls()
 
     def print_new_calls(self) -> None:
-        """Print the Bot API calls that the bot made since the last print."""
+        """Print the Bot API calls that the bot made since the last print.
+
+        Messages to another demo person are kept for that person, and one line
+        per person reports that something arrived.
+        """
         new_calls = self._api.calls[self._printed_calls :]
         self._printed_calls = len(self._api.calls)
+        arrived: dict[int, int] = {}
         for call in new_calls:
+            recipient = self._other_person(call)
+            if recipient is not None:
+                self._unread.setdefault(recipient.user.id, []).append(call)
+                if call.method == "sendMessage" and call.error is None:
+                    arrived[recipient.user.id] = arrived.get(recipient.user.id, 0) + 1
+                continue
             for line in render_call(call, self._describe_chat):
                 self._write(line)
+        for person in self._data.people:
+            count = arrived.get(person.user.id)
+            if count:
+                self._write(
+                    f"{DEMO_PREFIX}{unread_notice(person.user.full_name, person.role, count)}"
+                )
+
+    def _print_unread(self) -> None:
+        for call in self._unread.pop(self._current.user.id, []):
+            for line in render_call(call, self._describe_chat):
+                self._write(line)
+
+    def _other_person(self, call: ApiCall) -> DemoPerson | None:
+        """Return the demo person, other than the current one, whose chat ``call`` changes."""
+        if call.method == "setMyCommands":
+            return None
+        chat_id = call.params.get("chat_id")
+        if chat_id == self._current.user.id:
+            return None
+        for person in self._data.people:
+            if person.user.id == chat_id:
+                return person
+        return None
 
     def _describe_chat(self, chat_id: int) -> str | None:
         """Name the person of a chat, or return None for the current person's own chat."""

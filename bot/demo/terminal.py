@@ -7,7 +7,7 @@ database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,8 @@ HELP_LINES = (
     "current person, for example /help or /order. Demo commands:",
     "  :help               show this list",
     "  :who                list the people you can be",
-    "  :as PERSON          switch person, by number, role (customer, dealer, new) or name",
+    "  :as PERSON          switch person, by number, role (customer, dealer, new, hq,",
+    "                      bc) or name; messages that arrived for them are shown",
     "  :press N            press button N of the latest bot message with buttons",
     "  :press LABEL        press the button with that label; quote a label that is a",
     '                      number, as in :press "2"',
@@ -33,6 +34,20 @@ HELP_LINES = (
     "  :advance DAYS       move the demo clock forward, e.g. past a cancel window",
     "  :quit               end the demo (so does end of input, Ctrl-D)",
     "Start a line with '::' to send a message that starts with ':'.",
+)
+
+
+FIRST_PATH_LINES = (
+    "A first path, from an order to its audit trail:",
+    "  1. /order, send PO-1, then 2, then ':press Confirm'. The dealer gets a message.",
+    "  2. ':as dealer', then ':reply issue' to that message and ':press Yes, issue'.",
+    "  3. ':as customer', /inventory, then /assign, send anna@example.com and",
+    "     ':press Confirm'. The license comes from PO-1 and now has an expiry date.",
+    "  4. /order with PO-2 and 3, then ':as dealer', ':reply issue', ':press Yes, issue'.",
+    "  5. ':as hq', /issuances, ':press Cancel issuance of PO-2', send a reason, then",
+    "     ':press Yes, cancel the issuance'. PO-1 is not listed: its license is assigned.",
+    "  6. ':as customer', /history, ':press Cancel PO-2', ':press Yes, cancel the order'.",
+    "  7. ':as hq', then '/audit PO-2' shows each step.",
 )
 
 
@@ -299,6 +314,13 @@ def _menu_line(params: dict[str, Any], describe_chat: ChatDescriber) -> str:
     return f"{DEMO_PREFIX}(menu now: {commands})"
 
 
+def unread_notice(full_name: str, role: str, count: int) -> str:
+    """Return the notice that messages arrived for a person other than the current one."""
+    if count == 1:
+        return f"(new message for {full_name} — :as {role} to read it)"
+    return f"({count} new messages for {full_name} — :as {role} to read them)"
+
+
 def prompt(first_name: str, organisation_name: str | None) -> str:
     """Return the input prompt that names the current person and organisation."""
     if organisation_name:
@@ -312,11 +334,14 @@ def welcome_lines(
     invite_code: str,
     invite_organisation_name: str,
     database_note: str,
+    stock_note: str | None = None,
+    license_keys: Sequence[str] = (),
 ) -> list[str]:
     """Return the text printed when the demo starts.
 
     ``people`` describes each person in :who order. ``database_note`` names
-    the file that stores the demo data.
+    the file that stores the demo data. ``stock_note`` states the dealer's
+    stock, and ``license_keys`` are unused keys for /activate.
     """
     lines = [
         "licensebot offline demo",
@@ -330,11 +355,17 @@ def welcome_lines(
         "",
         f"An unused invite code for {invite_organisation_name}: {invite_code}",
         f"To join with it, switch with ':as new' and send '/start {invite_code}'.",
+    ]
+    if stock_note:
+        lines.append(stock_note)
+    if license_keys:
+        lines.append("Unused license cards (as the customer, send '/activate KEY' to use one):")
+        lines.extend(f"  {key}" for key in license_keys)
+    lines += [
         "",
         *HELP_LINES,
         "",
-        "A first path: /help, then /order (send a PO number, then a number of licenses,",
-        "then ':press Confirm'), then /history to page through the orders.",
+        *FIRST_PATH_LINES,
         "",
     ]
     return lines

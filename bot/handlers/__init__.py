@@ -12,7 +12,11 @@ from bot.handlers.fallback import build_fallback_handlers
 from bot.handlers.history import build_history_handlers
 from bot.handlers.inventory import build_inventory_handlers
 from bot.handlers.issuances import build_issuances_handlers
-from bot.handlers.issuing import build_issuing_handlers
+from bot.handlers.issuing import (
+    ISSUE_REPLY_GROUP,
+    build_issue_reply_handler,
+    build_issuing_handlers,
+)
 from bot.handlers.order import build_closed_form_handlers, build_order_conversation
 from bot.handlers.private_only import build_private_only_handler
 from bot.handlers.start import show_help, start
@@ -35,6 +39,9 @@ def register_handlers(application: Application) -> None:
             *build_fallback_handlers(),
         ]
     )
-    # Group -1 runs before the others and stops button presses from groups.
-    application.add_handler(build_private_only_handler(), group=-1)
+    # Group -2 runs first and stops button presses from groups; the reply
+    # handler's group comes next so that a reply to an order notification is
+    # read before any conversation sees it.
+    application.add_handler(build_private_only_handler(), group=-2)
+    application.add_handler(build_issue_reply_handler(), group=ISSUE_REPLY_GROUP)
     application.add_error_handler(handle_error)

@@ -14,7 +14,14 @@ from telegram.ext import CommandHandler, ContextTypes
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.replies import send_html
 
-FORM_COMMANDS = ("order", "assign", "unassign", "issuances")
+# The user_data key under which each form keeps its draft while it is open.
+FORM_DRAFT_KEYS = {
+    "order": "order_draft",
+    "assign": "assign_draft",
+    "unassign": "unassign_draft",
+    "issuances": "issuance_draft",
+}
+FORM_COMMANDS = tuple(FORM_DRAFT_KEYS)
 FORM_BUSY = (
     "You are in the middle of another form. Answer its question, or send /cancel "
     "to leave it, then send {command} again."
@@ -26,6 +33,19 @@ async def form_busy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message is not None and update.message.text is not None
     command = update.message.text.split()[0].split("@")[0]
     await send_html(update, FORM_BUSY.format(command=command))
+
+
+def other_open_form(context: ContextTypes.DEFAULT_TYPE, own_command: str) -> str | None:
+    """Return the command of another form that waits for an answer, if any.
+
+    ``other_form_fallback`` sees a form command only when the open form's
+    conversation is registered before the new one, so each entry point also
+    asks this.
+    """
+    for command, key in FORM_DRAFT_KEYS.items():
+        if command != own_command and key in context.user_data:
+            return command
+    return None
 
 
 def other_form_fallback(own_command: str) -> CommandHandler:

@@ -15,6 +15,7 @@ from bot.callbacks import (
     ShowHistoryPage,
     decode,
 )
+from bot.delivery import request_delivery
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.replies import edit_html, refuse, send_html
 from bot.services import Services, get_services
@@ -68,6 +69,7 @@ async def press_history_button(update: Update, context: ContextTypes.DEFAULT_TYP
             await edit_html(update, *render_cancel_question(preview, pressed.page))
         elif isinstance(pressed, ConfirmCancelOrder):
             await _cancel(update, services, pressed)
+            request_delivery(context)
         else:
             await query.answer(UNKNOWN_BUTTON, show_alert=True)
     except DomainError as error:

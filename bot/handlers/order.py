@@ -36,8 +36,9 @@ from bot.callbacks import (
     InvalidCallbackData,
     decode,
 )
+from bot.delivery import request_delivery
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
-from bot.handlers.forms import other_form_fallback
+from bot.handlers.forms import form_busy, other_form_fallback, other_open_form
 from bot.replies import edit_html, refuse, send_html
 from bot.services import get_services
 from bot.views import orders as views
@@ -78,6 +79,9 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderStat
     services = get_services(context)
     user = update.effective_user
     assert user is not None
+    if other_open_form(context, "order") is not None:
+        await form_busy(update, context)
+        return ConversationHandler.END
     try:
         form = await start_order(services.database.unit_of_work(), telegram_user_id=user.id)
     except DomainError as error:
@@ -175,6 +179,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
         result.customer.id,
     )
     context.user_data.setdefault(_PLACED_KEY, {})[draft.number] = result.order.po_number
+    request_delivery(context)
     try:
         await query.answer("Order placed")
         await edit_html(update, views.placed(result, services.policy.cancel_window))

@@ -83,5 +83,5 @@ OUTDATED_FORM = (
 )
 ALREADY_PLACED = "This order was already placed (PO {po_number}). See /history."
 NO_OPEN_FORM = (
-    "No order form is open, so there is nothing to leave. To cancel a placed order, open /history."
+    "No form is open, so there is nothing to leave. To cancel a placed order, open /history."
 )

@@ -15,9 +15,17 @@ from core.use_cases.access import dealers_under, load_member, load_organisation
 
 @dataclass(frozen=True, slots=True)
 class OrderTrail:
+    """One order's audit entries, oldest first, ready to show to an administrator.
+
+    ``actor_names`` maps the member id of each entry's actor to the member's
+    name. ``timezone`` is the time zone of the reader's own organisation.
+    """
+
     order: Order
     customer_name: str
     entries: list[AuditEntry]
+    actor_names: dict[int, str]
+    timezone: str
 
 
 async def order_trails(
@@ -27,9 +35,10 @@ async def order_trails(
 
     Headquarters sees every customer's orders; a business centre sees the
     orders placed with the dealers below it. A PO number is unique per
-    customer only, so several orders can match.
+    customer only, so several orders can match. The member's tier is
+    checked before the PO number, so a member who may not read the trail is
+    told so whatever was typed.
     """
-    key = po_number_key(po_number)
     async with uow:
         context = await load_member(uow, telegram_user_id)
         organisation = context.organisation
@@ -37,6 +46,7 @@ async def order_trails(
             raise NotAllowed(
                 "Only headquarters and business centre administrators can read the audit trail."
             )
+        key = po_number_key(po_number)
         orders = await uow.orders.find_by_po(key, None)
         if organisation.tier is Tier.BUSINESS_CENTRE:
             allowed = {dealer.id for dealer in await dealers_under(uow, organisation)}
@@ -47,7 +57,15 @@ async def order_trails(
         for order in orders:
             customer = await uow.organisations.get(order.customer_id)
             entries = await uow.audit.list_for_entity("order", order.id)
-            trails.append(OrderTrail(order, customer.name if customer else "?", entries))
+            trails.append(
+                OrderTrail(
+                    order=order,
+                    customer_name=customer.name if customer else "?",
+                    entries=entries,
+                    actor_names=await _actor_names(uow, order),
+                    timezone=organisation.timezone,
+                )
+            )
     return trails
 
 
@@ -58,3 +76,21 @@ async def organisation_trail(
     async with uow:
         organisation = await load_organisation(uow, organisation_name)
         return await uow.audit.list_for_organisation(organisation.id, since)
+
+
+async def _actor_names(uow: UnitOfWork, order: Order) -> dict[int, str]:
+    """Return the names of the members who may have changed the order, by member id.
+
+    Only members of the customer, the dealer and the dealer's ancestors (a
+    distributor, the business centre, headquarters) can act on an order.
+    """
+    organisation_ids = [order.customer_id, order.dealer_id]
+    current = await uow.organisations.get(order.dealer_id)
+    while current is not None and current.parent_id is not None:
+        organisation_ids.append(current.parent_id)
+        current = await uow.organisations.get(current.parent_id)
+    names: dict[int, str] = {}
+    for organisation_id in organisation_ids:
+        for member in await uow.members.list_by_organisation(organisation_id):
+            names[member.id] = member.name
+    return names

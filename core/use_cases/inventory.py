@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -96,6 +97,9 @@ async def assign_license(
     async with uow:
         context = await load_member_of_tier(uow, telegram_user_id, Tier.CUSTOMER, _ASSIGN)
         customer = context.organisation
+        # Assignments of one customer run one after another, so two requests
+        # cannot both find the address free and then assign two licenses.
+        await uow.organisations.lock(customer.id)
         await _check_email_free(uow, customer, email, now)
         license = await uow.licenses.get(license_id)
         if license is None or license.customer_id != customer.id:
@@ -205,7 +209,7 @@ async def _check_attempts(uow: UnitOfWork, member_id: int, now: datetime) -> Non
         return
     # The member may try again when enough failures have aged out of the period.
     free_at = failures[-MAX_WRONG_KEYS] + WRONG_KEY_PERIOD
-    seconds = max(1, int((free_at - now).total_seconds() + 0.999))
+    seconds = max(1, math.ceil((free_at - now).total_seconds()))
     minutes, rest = divmod(seconds, 60)
     wait = f"{minutes} min {rest} s" if minutes else f"{rest} s"
     raise TooManyAttempts(
@@ -242,3 +246,45 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 _ASSIGN = "assign licenses"
+
+
+@dataclass(frozen=True, slots=True)
+class UnassignPreview:
+    """The license that unassigning ``email`` would take back."""
+
+    customer: Organisation
+    email: str
+    license: License
+
+
+async def preview_unassign(
+    uow: UnitOfWork, *, telegram_user_id: int, email: str
+) -> UnassignPreview:
+    """Check the e-mail address and find its license, without changing anything."""
+    email = normalise_email(email)
+    async with uow:
+        context = await load_member_of_tier(uow, telegram_user_id, Tier.CUSTOMER, _ASSIGN)
+        license = await uow.licenses.find_assigned(context.organisation.id, email)
+    if license is None:
+        raise LicenseNotAssignable(f"{email} has no license assigned.")
+    return UnassignPreview(customer=context.organisation, email=email, license=license)
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseCounts:
+    customer: Organisation
+    unused: int
+    assigned: int
+
+
+async def license_counts(
+    uow: UnitOfWork, *, telegram_user_id: int, now: datetime
+) -> LicenseCounts:
+    """Return the numbers of assignable and assigned licenses, without the list.
+
+    Raises NotAllowed, worded for assigning, when the member is not a customer's.
+    """
+    async with uow:
+        context = await load_member_of_tier(uow, telegram_user_id, Tier.CUSTOMER, _ASSIGN)
+        unused, assigned = await uow.licenses.count_inventory(context.organisation.id, now)
+    return LicenseCounts(customer=context.organisation, unused=unused, assigned=assigned)

@@ -23,12 +23,17 @@ MAX_REASON_LENGTH = 500
 
 @dataclass(frozen=True, slots=True)
 class Issuance:
-    """An issued order with the organisations it concerns and its cancel deadline."""
+    """An issued order with the organisations it concerns and its cancel deadline.
+
+    ``timezone`` is the time zone of the administrator's own organisation,
+    in which the bot shows the dates to that administrator.
+    """
 
     order: Order
     customer: Organisation
     dealer: Organisation
     deadline: datetime
+    timezone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +65,7 @@ async def cancellable_issuances(
             offset=(page_number - 1) * policy.page_size,
             limit=policy.page_size,
         )
-        rows = [await _issuance(uow, order, policy) for order in orders]
+        rows = [await _issuance(uow, context, order, policy) for order in orders]
     return Page(items=rows, number=page_number, page_size=policy.page_size, total_items=total)
 
 
@@ -78,7 +83,7 @@ async def preview_cancel_issuance(
         order = await _load_order_in_area(uow, context, order_id)
         order.issuance_cancelled(now, policy.cancel_window)
         await _check_licenses_unused(uow, order)
-        return await _issuance(uow, order, policy)
+        return await _issuance(uow, context, order, policy)
 
 
 async def cancel_issuance(
@@ -139,13 +144,15 @@ async def cancel_issuance(
             "cancelled_by": context.organisation.name,
             "cancel_deadline": reopened.cancel_deadline(policy.cancel_window).isoformat(),
         }
+        # The customer is told until when it may cancel the order, the dealer
+        # that the licenses are back in stock, so each payload names its side.
         for organisation in (customer, dealer):
             await notify_members(
                 uow,
                 organisation.id,
                 NotificationKind.ISSUANCE_CANCELLED,
                 now=now,
-                payload=payload,
+                payload=payload | {"recipient_tier": int(organisation.tier)},
                 order_id=order.id,
             )
         await uow.commit()
@@ -206,7 +213,9 @@ async def _check_licenses_unused(uow: UnitOfWork, order: Order) -> list:
     return licenses
 
 
-async def _issuance(uow: UnitOfWork, order: Order, policy: LicensingPolicy) -> Issuance:
+async def _issuance(
+    uow: UnitOfWork, context: MemberContext, order: Order, policy: LicensingPolicy
+) -> Issuance:
     deadline = order.issuance_cancel_deadline(policy.cancel_window)
     assert deadline is not None
     return Issuance(
@@ -214,6 +223,7 @@ async def _issuance(uow: UnitOfWork, order: Order, policy: LicensingPolicy) -> I
         customer=await _organisation(uow, order.customer_id),
         dealer=await _organisation(uow, order.dealer_id),
         deadline=deadline,
+        timezone=context.organisation.timezone,
     )
 
 

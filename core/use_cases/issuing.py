@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.audit import AuditEntry
-from core.errors import NotFound, StockShort
+from core.errors import ConcurrentChange, NotFound, StockShort
 from core.licenses import LicenseState
 from core.members import MemberContext
 from core.notifications import NotificationKind
@@ -107,6 +107,11 @@ async def issue_order(
         taken = await uow.licenses.take_from_stock(dealer.id, order.quantity)
         if len(taken) < order.quantity:
             _check_stock(order, await uow.licenses.count_in_stock(dealer.id))
+            # The stock suffices, but another issuance holds some of it right now.
+            raise ConcurrentChange(
+                "Another issuance is taking licenses from your stock at this moment, so "
+                "nothing was issued. Try again in a moment."
+            )
         moved = [
             replace(
                 license,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from core.errors import ConcurrentChange, DuplicatePoNumber
 from core.orders import NewOrder, Order, OrderStatus, po_number_key
-from storage.tables import OrderRow
+from storage.tables import LicenseRow, OrderRow
 
 # Fields that stay as the order was placed. replace() rejects a change to them.
 _FIXED_FIELDS = ("id", "customer_id", "ordered_at", "placed_by_member_id")
@@ -109,12 +113,75 @@ class SqlOrderRepository:
         Orders placed at the same moment come in descending id order, so
         pages never overlap or skip one.
         """
-        if offset < 0 or limit < 1:
-            raise ValueError(f"Expected offset >= 0 and limit >= 1, got {offset} and {limit}.")
+        _check_page(offset, limit)
         statement = (
             select(OrderRow)
             .where(OrderRow.customer_id == customer_id)
             .order_by(OrderRow.ordered_at.desc(), OrderRow.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = await self._session.scalars(statement)
+        return [_to_order(row) for row in rows]
+
+    async def find_by_po(self, po_key: str, customer_ids: Sequence[int] | None) -> list[Order]:
+        """Return the orders whose PO key is ``po_key``, of these customers or of any if None.
+
+        Orders come in id order, which is the order they were placed in.
+        """
+        statement = select(OrderRow).where(OrderRow.po_key == po_key)
+        if customer_ids is not None:
+            statement = statement.where(OrderRow.customer_id.in_(customer_ids))
+        rows = await self._session.scalars(statement.order_by(OrderRow.id))
+        return [_to_order(row) for row in rows]
+
+    async def count_pending_for_dealer(self, dealer_id: int) -> int:
+        statement = select(func.count()).select_from(OrderRow).where(*_pending_for(dealer_id))
+        return (await self._session.scalars(statement)).one()
+
+    async def page_pending_for_dealer(
+        self, dealer_id: int, *, offset: int, limit: int
+    ) -> list[Order]:
+        """Return at most ``limit`` orders on order with this dealer, oldest first."""
+        _check_page(offset, limit)
+        statement = (
+            select(OrderRow)
+            .where(*_pending_for(dealer_id))
+            .order_by(OrderRow.ordered_at, OrderRow.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = await self._session.scalars(statement)
+        return [_to_order(row) for row in rows]
+
+    async def count_cancellable_issuances(
+        self, dealer_ids: Sequence[int] | None, issued_after: datetime
+    ) -> int:
+        statement = (
+            select(func.count())
+            .select_from(OrderRow)
+            .where(*_cancellable_issuances(dealer_ids, issued_after))
+        )
+        return (await self._session.scalars(statement)).one()
+
+    async def page_cancellable_issuances(
+        self,
+        dealer_ids: Sequence[int] | None,
+        issued_after: datetime,
+        *,
+        offset: int,
+        limit: int,
+    ) -> list[Order]:
+        """Return issued orders of these dealers (any dealer if None), newest issue first.
+
+        Only orders issued after ``issued_after`` none of whose licenses was
+        ever assigned are returned.
+        """
+        _check_page(offset, limit)
+        statement = (
+            select(OrderRow)
+            .where(*_cancellable_issuances(dealer_ids, issued_after))
+            .order_by(OrderRow.issued_at.desc(), OrderRow.id.desc())
             .offset(offset)
             .limit(limit)
         )
@@ -147,6 +214,33 @@ class SqlOrderRepository:
         if order_id is not None:
             statement = statement.where(OrderRow.id != order_id)
         return (await self._session.scalars(statement.limit(1))).first() is not None
+
+
+def _pending_for(dealer_id: int) -> tuple[Any, ...]:
+    return (OrderRow.dealer_id == dealer_id, OrderRow.status == OrderStatus.ON_ORDER.value)
+
+
+def _cancellable_issuances(
+    dealer_ids: Sequence[int] | None, issued_after: datetime
+) -> tuple[Any, ...]:
+    # A license that was ever assigned has an expiry date, even once it is
+    # unassigned again, and then its issuance can no longer be cancelled.
+    ever_assigned = exists().where(
+        LicenseRow.order_id == OrderRow.id, LicenseRow.expires_at.is_not(None)
+    )
+    conditions = (
+        OrderRow.status == OrderStatus.ISSUED.value,
+        OrderRow.issued_at > issued_after,
+        ~ever_assigned,
+    )
+    if dealer_ids is None:
+        return conditions
+    return (*conditions, OrderRow.dealer_id.in_(dealer_ids))
+
+
+def _check_page(offset: int, limit: int) -> None:
+    if offset < 0 or limit < 1:
+        raise ValueError(f"Expected offset >= 0 and limit >= 1, got {offset} and {limit}.")
 
 
 def _check_change(current: Order, changed: Order) -> None:

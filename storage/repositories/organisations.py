@@ -76,6 +76,19 @@ class SqlOrganisationRepository:
         if result.rowcount != 1:
             raise NotFound(f"Organisation {customer_id} does not exist.")
 
+    async def lock(self, organisation_id: int) -> None:
+        """Lock the organisation's row until the transaction ends.
+
+        SELECT ... FOR UPDATE on PostgreSQL; SQLite ignores the clause, and
+        BEGIN IMMEDIATE already runs its transactions one at a time.
+        """
+        statement = (
+            select(OrganisationRow.id)
+            .where(OrganisationRow.id == organisation_id)
+            .with_for_update()
+        )
+        await self._session.execute(statement)
+
     async def list_children(self, parent_id: int) -> list[Organisation]:
         """Return the organisations directly under ``parent_id``, oldest first."""
         statement = (

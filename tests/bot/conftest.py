@@ -4,6 +4,10 @@
 dispatcher and returns the Bot API calls the bot made in answer, so tests
 check methods and parameters exactly as Telegram would receive them.
 
+The JobQueue is paused, so notifications leave the outbox only when a test
+calls ``harness.deliver()``, and the calls a test sees do not depend on
+timing. ``harness.resume_jobs()`` lets the scheduled delivery run.
+
 When a test that uses the ``harness`` fixture ends, the fixture also checks
 that every callback query was answered exactly once and that the Bot API
 rejected no text as invalid HTML. Those checks run at teardown, so a
@@ -27,17 +31,25 @@ from telegram.ext import Application
 
 from bot.application import build_application
 from bot.config import load_settings
+from bot.delivery import DeliveryReport, deliver_due
+from bot.delivery.dispatcher import DEFAULT_CLAIM_TIMEOUT
 from bot.offline_api import ApiCall, OfflineBotApi, SentMessage
 from bot.offline_updates import OfflineUser, UpdateFactory
 from bot.services import SERVICES_KEY
 from core.audit import AuditEntry
+from core.licenses import License
 from core.orders import Order, OrderStatus
 from core.organisations import Tier
 from core.policy import LicensingPolicy
+from core.use_cases.dealers import choose_dealer
+from core.use_cases.inventory import assign_license, preview_assign
+from core.use_cases.issuing import issue_order
 from core.use_cases.membership import add_member
 from core.use_cases.ordering import place_order
 from core.use_cases.organisations import add_organisation
+from core.use_cases.supply import add_stock
 from storage import Database, sqlite_url
+from storage.outbox import Outbox
 from storage.tables import OrganisationRow
 
 START = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -47,6 +59,16 @@ AIKO = OfflineUser(5001, "Aiko", "Tanaka", username="aiko_t", language_code="ja"
 BEN = OfflineUser(5002, "Ben", "Okafor")
 DANA = OfflineUser(6001, "Dana", "Weber", language_code="de")
 STRANGER = OfflineUser(9001, "Sam")
+HARNESS_CLAIMER = "harness-dispatcher"
+# Administrators of headquarters, of BC Germany and of BC France.
+HANA = OfflineUser(7101, "Hana", "Sato", language_code="ja")
+BRUNO = OfflineUser(7201, "Bruno", "Keller", language_code="de")
+CLAIRE = OfflineUser(7301, "Claire", "Dubois", language_code="fr")
+# Members that add_other_dealers adds: of Dealer Munich, of Dealer Paris, and
+# of Cabinet Lyon, a customer of Dealer Paris.
+MAX = OfflineUser(6002, "Max", "Huber")
+PIERRE = OfflineUser(6003, "Pierre", "Martin", language_code="fr")
+LEA = OfflineUser(5003, "Léa", "Roux", language_code="fr")
 
 
 class ManualClock:
@@ -109,6 +131,33 @@ class Harness:
                     if button["text"] == label:
                         return await self.press(user, button["callback_data"], message.message_id)
         raise LookupError(f"no button labelled {label!r} in chat {user.id}")
+
+    async def deliver(
+        self, *, claimer: str = HARNESS_CLAIMER, stale_after: timedelta = DEFAULT_CLAIM_TIMEOUT
+    ) -> DeliveryReport:
+        """Run the notification dispatcher once at the clock's time and return its report."""
+        return await deliver_due(
+            self.application.bot,
+            Outbox(self.database),
+            now=self.clock.now(),
+            claimer=claimer,
+            stale_after=stale_after,
+        )
+
+    def resume_jobs(self) -> None:
+        """Let the JobQueue run the scheduled and requested deliveries from now on."""
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        job_queue.scheduler.resume()
+
+    async def add_stock(self, dealer_name: str, count: int) -> int:
+        """Add ``count`` licenses to a dealer's stock and return the new stock level."""
+        return await add_stock(
+            self.database.unit_of_work(),
+            dealer_name=dealer_name,
+            count=count,
+            now=self.clock.now(),
+        )
 
     def last_message(self, user: OfflineUser) -> SentMessage:
         return self.api.messages_to(user.id)[-1]
@@ -336,8 +385,113 @@ async def remove_dealer(harness: Harness, customer_name: str) -> None:
         await connection.execute(statement)
 
 
+async def give_licenses(harness: Harness, count: int, user: OfflineUser = AIKO) -> Order:
+    """Put ``count`` unused licenses into the inventory of ``user``'s customer.
+
+    The licenses take the real path: the operator adds them to Dealer
+    Berlin's stock, ``user`` orders them and DANA issues the order.
+    Returns the issued order, whose PO number is ``Licenses N``.
+    """
+    now = harness.clock.now()
+    await add_stock(
+        harness.database.unit_of_work(), dealer_name="Dealer Berlin", count=count, now=now
+    )
+    async with harness.database.unit_of_work() as uow:
+        member = await uow.members.get_by_telegram_user(user.id)
+        assert member is not None, f"user {user.id} is not a member"
+        earlier = await uow.orders.count_for_customer(member.organisation_id)
+    placed = await place_order(
+        harness.database.unit_of_work(),
+        telegram_user_id=user.id,
+        po_number=f"Licenses {earlier + 1}",
+        quantity=count,
+        policy=harness.policy,
+        now=now,
+    )
+    issued = await issue_order(
+        harness.database.unit_of_work(),
+        telegram_user_id=DANA.id,
+        order_id=placed.order.id,
+        now=now,
+    )
+    return issued.order
+
+
+async def assign_to(harness: Harness, email: str, user: OfflineUser = AIKO) -> License:
+    """Assign the next license of ``user``'s customer to ``email`` at the harness time."""
+    now = harness.clock.now()
+    preview = await preview_assign(
+        harness.database.unit_of_work(), telegram_user_id=user.id, email=email, now=now
+    )
+    return await assign_license(
+        harness.database.unit_of_work(),
+        telegram_user_id=user.id,
+        email=email,
+        license_id=preview.license.id,
+        now=now,
+    )
+
+
+async def stored_license(harness: Harness, license_id: int) -> License:
+    async with harness.database.unit_of_work() as uow:
+        license = await uow.licenses.get(license_id)
+    assert license is not None, f"license {license_id} is not stored"
+    return license
+
+
+async def inventory_counts(
+    harness: Harness, customer_name: str = "Clinic Am See"
+) -> tuple[int, int]:
+    """Return the customer's (unused, assigned) counts, read straight from the database."""
+    async with harness.database.unit_of_work() as uow:
+        return await uow.licenses.count_inventory(
+            harness.organisation_ids[customer_name], harness.clock.now()
+        )
+
+
+async def add_other_dealers(harness: Harness) -> None:
+    """Give Dealer Munich and Dealer Paris a member each, and Dealer Paris a customer.
+
+    The customer is Cabinet Lyon with LEA. Praxis Ost (BEN) switches to
+    Dealer Munich, so BEN's orders from then on go to Dealer Munich.
+    """
+    now = harness.clock.now()
+    organisation = await add_organisation(
+        harness.database.unit_of_work(),
+        name="Cabinet Lyon",
+        tier=Tier.CUSTOMER,
+        parent_name="Dealer Paris",
+        dealer_name=None,
+        timezone="Europe/Paris",
+        now=now,
+    )
+    harness.organisation_ids["Cabinet Lyon"] = organisation.id
+    for user, organisation_name in [
+        (MAX, "Dealer Munich"),
+        (PIERRE, "Dealer Paris"),
+        (LEA, "Cabinet Lyon"),
+    ]:
+        await add_member(
+            harness.database.unit_of_work(),
+            organisation_name=organisation_name,
+            telegram_user_id=user.id,
+            name=user.full_name,
+            now=now,
+        )
+    await choose_dealer(
+        harness.database.unit_of_work(),
+        telegram_user_id=BEN.id,
+        dealer_id=harness.organisation_ids["Dealer Munich"],
+        now=now,
+    )
+
+
 async def seed(database: Database, now: datetime) -> dict[str, int]:
-    """Build two business centres with dealers, two customers and their members."""
+    """Build two business centres with dealers and two customers, and add their members.
+
+    Members: one per customer, one of Dealer Berlin, one of headquarters and
+    one of each business centre.
+    """
     tree = [
         ("Vendor HQ", Tier.HEADQUARTERS, None, None, "Asia/Tokyo"),
         ("BC Germany", Tier.BUSINESS_CENTRE, "Vendor HQ", None, "Europe/Berlin"),
@@ -365,6 +519,9 @@ async def seed(database: Database, now: datetime) -> dict[str, int]:
         (AIKO, "Clinic Am See"),
         (BEN, "Praxis Ost"),
         (DANA, "Dealer Berlin"),
+        (HANA, "Vendor HQ"),
+        (BRUNO, "BC Germany"),
+        (CLAIRE, "BC France"),
     ]:
         await add_member(
             database.unit_of_work(),
@@ -390,6 +547,8 @@ async def harness(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterat
     try:
         async with application:
             await application.start()
+            assert application.job_queue is not None
+            application.job_queue.scheduler.pause()
             harness = Harness(
                 application, api, UpdateFactory(api), database, clock, organisation_ids
             )

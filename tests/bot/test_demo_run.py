@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.demo import DemoDatabaseExists, run_demo
+from bot.demo.terminal import unread_notice
 
 INVITE_LINE = re.compile(r"An unused invite code for Clinic Am See: (\S+)")
 
@@ -88,6 +89,134 @@ async def test_order_and_cancel_path(tmp_path: Path) -> None:
     assert "Telegram rejected" not in transcript
 
 
+def step(transcript: str, typed: str, occurrence: int = 1) -> str:
+    """Return what the demo printed after the ``occurrence``-th echo of ``typed``.
+
+    The output ends before the next prompt.
+    """
+    marker = f"> {typed}\n"
+    position = -1
+    for _ in range(occurrence):
+        position = transcript.find(marker, position + 1)
+        assert position >= 0, f"{typed!r} was not echoed {occurrence} times"
+    start = position + len(marker)
+    end = transcript.find("\nyou (", start)
+    return transcript[start:] if end < 0 else transcript[start : end + 1]
+
+
+ACCEPTANCE_PATH = [
+    # The customer orders, and the dealer issues by replying to the notification.
+    "/order",
+    "PO-1",
+    "2",
+    ":press Confirm",
+    ":as dealer",
+    ":reply issue",
+    ":press Yes, issue",
+    # The customer assigns a license of PO-1 and sees its expiry.
+    ":as customer",
+    "/inventory",
+    "/assign",
+    "anna@example.com",
+    ":press Confirm",
+    "/inventory",
+    # A second order, issued as well, whose licenses stay unused.
+    "/order",
+    "PO-2",
+    "3",
+    ":press Confirm",
+    ":as dealer",
+    ":reply issue",
+    ":press Yes, issue",
+    # Headquarters cancels the unused issuance, then the customer cancels the order.
+    ":as hq",
+    "/issuances",
+    ":press Cancel issuance of PO-2",
+    "Sent <twice> & by mistake",
+    ":press Yes, cancel the issuance",
+    ":as customer",
+    "/history",
+    ":press Cancel PO-2",
+    ":press Yes, cancel the order",
+    ":as dealer",
+    # The audit trail shows each step.
+    ":as hq",
+    "/audit PO-2",
+    ":quit",
+]
+
+
+async def test_acceptance_path(tmp_path: Path) -> None:
+    transcript = await run_script(ACCEPTANCE_PATH, tmp_path)
+
+    assert "Dealer Berlin has 50 licenses in stock." in transcript
+    assert re.search(r"\n  [0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\n", transcript)
+    placed = step(transcript, ":press Confirm")
+    assert "demo > (new message for Dana Weber — :as dealer to read it)" in placed
+    assert "New order from Clinic Am See" not in placed
+    notification = step(transcript, ":as dealer")
+    assert "bot > New order from Clinic Am See\n      PO number: PO-1\n" in notification
+    assert "Issue order PO-1?" in step(transcript, ":reply issue")
+    issued = step(transcript, ":press Yes, issue")
+    assert "  (notice) Licenses issued" in issued
+    assert "demo > (new message for Aiko Tanaka — :as customer to read it)" in issued
+    assert "bot > Licenses issued by Dealer Berlin" in step(transcript, ":as customer")
+    assert "2 unused, 0 assigned" in step(transcript, "/inventory")
+    assigned = step(transcript, ":press Confirm", 2)
+    assert re.search(r"Assigned a license to anna@example\.com\. It expires on \d{4}-", assigned)
+    inventory = step(transcript, "/inventory", 2)
+    assert "1 unused, 1 assigned" in inventory
+    assert "anna@example.com · expires on " in inventory
+    assert "Issue order PO-2?" in step(transcript, ":reply issue", 2)
+
+    issuances = step(transcript, "/issuances")
+    assert "Page 1 of 1, 1 issuance" in issuances
+    assert "[1 Cancel issuance of PO-2]" in issuances
+    summary = step(transcript, "Sent <twice> & by mistake")
+    assert "Reason: Sent <twice> & by mistake" in summary
+    assert "[1 Yes, cancel the issuance] [2 No]" in summary
+    cancelled = step(transcript, ":press Yes, cancel the issuance")
+    assert (
+        "Issuance of order PO-2 cancelled; 3 licenses returned to Dealer Berlin's stock."
+        in cancelled
+    )
+    assert "demo > (new message for Aiko Tanaka — :as customer to read it)" in cancelled
+    assert "demo > (new message for Dana Weber — :as dealer to read it)" in cancelled
+    customer = step(transcript, ":as customer", 2)
+    assert "bot > Issuance cancelled by Vendor HQ" in customer
+    assert "Reason: Sent <twice> & by mistake" in customer
+    assert "You may now cancel the order until " in customer
+    history = step(transcript, "/history")
+    assert "[1 Cancel PO-2]" in history
+    assert "[2 " not in history
+    assert "Order Canceled" in step(transcript, ":press Yes, cancel the order")
+    dealer = step(transcript, ":as dealer", 3)
+    assert "bot > Issuance cancelled by Vendor HQ" in dealer
+    assert "bot > Order cancelled by Clinic Am See" in dealer
+
+    audit = step(transcript, "/audit PO-2")
+    actions = re.findall(r"· (Aiko Tanaka|Dana Weber|Hana Sato) · ([a-z ]+)\n", audit)
+    assert actions == [
+        ("Aiko Tanaka", "placed"),
+        ("Dana Weber", "issued"),
+        ("Hana Sato", "issuance cancelled"),
+        ("Aiko Tanaka", "cancelled"),
+    ]
+    assert "reason: – → Sent <twice> & by mistake" in audit
+    assert "status: Licenses on Order → Order Canceled" in audit
+    assert "Traceback" not in transcript
+    assert "Telegram rejected" not in transcript
+
+
+def test_unread_notice_counts() -> None:
+    assert unread_notice("Dana Weber", "dealer", 1) == (
+        "(new message for Dana Weber — :as dealer to read it)"
+    )
+    assert unread_notice("Dana Weber", "dealer", 2) == (
+        "(2 new messages for Dana Weber — :as dealer to read them)"
+    )
+
+
 async def test_invite_for_new_user(tmp_path: Path) -> None:
     transcript = await run_script(
         [":as new", "/order", "/start {invite}", ":who", "/start {invite}"],
@@ -98,7 +227,7 @@ async def test_invite_for_new_user(tmp_path: Path) -> None:
     joined = after(transcript, ":who")
     assert "3. New user (new), Telegram user 7001, member of Clinic Am See" in joined
     assert "you (New user, Clinic Am See) > " in transcript
-    assert "demo > (menu now: /order /history /dealer /cancel /start /help)" in transcript
+    assert "demo > (menu now: /order /history /inventory /assign" in transcript
     assert "already a member of Clinic Am See" in after(transcript, ":who")
 
 
@@ -118,9 +247,10 @@ async def test_switching_people(tmp_path: Path) -> None:
 
     assert "demo > You are now Dana Weber.\nyou (Dana, Dealer Berlin) > /help" in transcript
     assert "you (Aiko, Clinic Am See) > :as nobody" in transcript
-    assert "demo > No person matches 'nobody'. Use 1 or customer, 2 or dealer, 3 or new." in (
-        transcript
-    )
+    assert (
+        "demo > No person matches 'nobody'. "
+        "Use 1 or customer, 2 or dealer, 3 or new, 4 or hq, 5 or bc."
+    ) in transcript
 
 
 async def test_demo_errors_keep_running(tmp_path: Path) -> None:

@@ -21,7 +21,19 @@ from tests.bot.conftest import (
     sent_texts,
 )
 
-CUSTOMER_COMMANDS = ["order", "history", "dealer", "cancel", "start", "help"]
+CUSTOMER_COMMANDS = [
+    "order",
+    "history",
+    "inventory",
+    "assign",
+    "unassign",
+    "activate",
+    "dealer",
+    "cancel",
+    "start",
+    "help",
+]
+DEALER_COMMANDS = ["pending", "stock", "start", "help"]
 GENERAL_COMMANDS = ["start", "help"]
 PRIVATE_ONLY = (
     "I only work in a private chat, because orders and licenses are not for a group. "
@@ -46,7 +58,7 @@ async def published_menu(harness: Harness, user: OfflineUser) -> list[str]:
 
 @pytest.mark.parametrize(
     ("user", "expected"),
-    [(AIKO, CUSTOMER_COMMANDS), (DANA, GENERAL_COMMANDS), (STRANGER, GENERAL_COMMANDS)],
+    [(AIKO, CUSTOMER_COMMANDS), (DANA, DEALER_COMMANDS), (STRANGER, GENERAL_COMMANDS)],
     ids=["customer", "dealer", "stranger"],
 )
 async def test_help_lists_tier_commands(
@@ -110,8 +122,7 @@ async def test_cancel_without_form(harness: Harness) -> None:
     calls = await harness.command(AIKO, "cancel")
 
     assert sent_texts(calls) == [
-        "No order form is open, so there is nothing to leave. "
-        "To cancel a placed order, open /history."
+        "No form is open, so there is nothing to leave. To cancel a placed order, open /history."
     ]
 
 

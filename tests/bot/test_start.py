@@ -11,7 +11,19 @@ from core.organisations import Tier
 from core.use_cases.membership import create_invite, describe_member
 from tests.bot.conftest import AIKO, DANA, STRANGER, Harness, methods, sent_texts
 
-CUSTOMER_MENU = ["order", "history", "dealer", "cancel", "start", "help"]
+CUSTOMER_MENU = [
+    "order",
+    "history",
+    "inventory",
+    "assign",
+    "unassign",
+    "activate",
+    "dealer",
+    "cancel",
+    "start",
+    "help",
+]
+DEALER_MENU = ["pending", "stock", "start", "help"]
 GENERAL_MENU = ["start", "help"]
 NEWCOMER = OfflineUser(9002, "Noor", "Haddad")
 
@@ -69,7 +81,7 @@ async def test_start_menu_for_dealer(harness: Harness) -> None:
 
     [menu] = menu_calls(calls)
     assert menu.params["scope"] == {"type": "chat", "chat_id": DANA.id}
-    assert menu_commands(menu) == GENERAL_MENU
+    assert menu_commands(menu) == DEALER_MENU
     assert "Dealer Berlin</b> (dealer)" in sent_texts(calls)[0]
 
 
@@ -108,7 +120,7 @@ async def test_invite_for_dealer_menu(harness: Harness) -> None:
     member = await describe_member(harness.database.unit_of_work(), telegram_user_id=STRANGER.id)
     assert member is not None
     assert member.organisation.tier is Tier.DEALER
-    assert menu_commands(menu_calls(calls)[0]) == GENERAL_MENU
+    assert menu_commands(menu_calls(calls)[0]) == DEALER_MENU
 
 
 async def test_invite_deep_link_update(harness: Harness) -> None:

@@ -7,17 +7,18 @@ rows that the block changed back to the database. Leaving a block without
 database, which is how a test plays two requests at once.
 
 The repositories enforce what the SQL schema enforces: unique organisation
-names and Telegram users, the unique (customer_id, po_key) index of orders,
-and the version check of ``replace``. Conditional writes (``replace``,
-``mark_used``) see the latest committed row, as an UPDATE with a WHERE
-clause does under READ COMMITTED.
+names, Telegram users and card keys, the unique (customer_id, po_key) index
+of orders, and the version checks of ``OrderRepository.replace`` and
+``LicenseRepository.move``. Conditional writes (``replace``, ``move``,
+``mark_used``, ``CardRepository.activate``) see the latest committed row, as
+an UPDATE with a WHERE clause does under READ COMMITTED.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
@@ -31,25 +32,60 @@ from core.errors import (
     InvalidOrganisation,
     NotFound,
 )
+from core.licenses import License, LicenseState
 from core.members import Invite, Member
+from core.notifications import NewNotification, Notification, NotificationStatus
 from core.orders import NewOrder, Order, OrderStatus, po_number_key
 from core.organisations import Organisation, Tier, name_key
 
-_ROW_TABLES = ("organisations", "members", "invites", "orders")
+# Tables of rows keyed by id (cards by key), which commit() copies row by row.
+_ROW_TABLES = (
+    "organisations",
+    "members",
+    "invites",
+    "orders",
+    "licenses",
+    "cards",
+    "notifications",
+)
+# Append-only tables, which commit() extends with the rows the block added.
+_LOG_TABLES = ("audit", "key_attempts")
 
 # Order fields that never change, so replace() rejects a change to any of them.
 _FIXED_ORDER_FIELDS = ("id", "customer_id", "ordered_at", "placed_by_member_id")
 
 
+@dataclass(frozen=True, slots=True)
+class FakeCard:
+    """A stored license card key. ``activated_at`` is None until a customer activates it."""
+
+    key: str
+    created_at: datetime
+    activated_at: datetime | None = None
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FakeKeyAttempt:
+    """One wrong license key typed by a member."""
+
+    member_id: int
+    at: datetime
+
+
 @dataclass
 class FakeState:
-    """Rows of every table, keyed by id (invites by code), and the audit trail."""
+    """Rows of every table, keyed by id (invites by code, cards by key), and the logs."""
 
     organisations: dict[int, Organisation] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     invites: dict[str, Invite] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
+    licenses: dict[int, License] = field(default_factory=dict)
+    cards: dict[str, FakeCard] = field(default_factory=dict)
+    notifications: dict[int, Notification] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    key_attempts: list[FakeKeyAttempt] = field(default_factory=list)
 
     def copy(self) -> FakeState:
         # Rows are frozen dataclasses, so copying the containers is enough to
@@ -59,7 +95,11 @@ class FakeState:
             members=dict(self.members),
             invites=dict(self.invites),
             orders=dict(self.orders),
+            licenses=dict(self.licenses),
+            cards=dict(self.cards),
+            notifications=dict(self.notifications),
             audit=list(self.audit),
+            key_attempts=list(self.key_attempts),
         )
 
 
@@ -93,12 +133,17 @@ class FakeUnitOfWork:
         self._working: FakeState | None = None
         # Keys of the rows that the open block wrote, per table name.
         self._written: dict[str, set[Any]] = {}
-        self._new_audit: list[AuditEntry] = []
+        # Rows that the open block appended, per append-only table name.
+        self._appended: dict[str, list[Any]] = {}
         self.organisations = FakeOrganisationRepository(self)
         self.members = FakeMemberRepository(self)
         self.invites = FakeInviteRepository(self)
         self.orders = FakeOrderRepository(self)
         self.audit = FakeAuditRepository(self)
+        self.licenses = FakeLicenseRepository(self)
+        self.cards = FakeCardRepository(self)
+        self.key_attempts = FakeKeyAttemptRepository(self)
+        self.notifications = FakeNotificationRepository(self)
 
     @property
     def committed(self) -> FakeState:
@@ -112,13 +157,8 @@ class FakeUnitOfWork:
                 "'async with' block has ended."
             )
         self._working = self.database.committed.copy()
-        self._written = {
-            "organisations": set(),
-            "members": set(),
-            "invites": set(),
-            "orders": set(),
-        }
-        self._new_audit = []
+        self._written = {table: set() for table in _ROW_TABLES}
+        self._appended = {table: [] for table in _LOG_TABLES}
         self.block_count += 1
         return self
 
@@ -126,7 +166,7 @@ class FakeUnitOfWork:
         # Dropping the working copy is the rollback of whatever was not committed.
         self._working = None
         self._written = {}
-        self._new_audit = []
+        self._appended = {}
 
     async def commit(self) -> None:
         working = self.working()
@@ -137,8 +177,9 @@ class FakeUnitOfWork:
             for key in keys:
                 target[key] = rows[key]
             keys.clear()
-        committed.audit.extend(self._new_audit)
-        self._new_audit = []
+        for table, rows in self._appended.items():
+            getattr(committed, table).extend(rows)
+            rows.clear()
         self.commit_count += 1
 
     def working(self) -> FakeState:
@@ -162,9 +203,9 @@ class FakeUnitOfWork:
             return getattr(self.working(), table).get(key)
         return getattr(self.database.committed, table).get(key)
 
-    def add_audit(self, entry: AuditEntry) -> None:
-        self.working().audit.append(entry)
-        self._new_audit.append(entry)
+    def append(self, table: str, row: Any) -> None:
+        getattr(self.working(), table).append(row)
+        self._appended[table].append(row)
 
 
 class FakeOrganisationRepository:
@@ -211,6 +252,9 @@ class FakeOrganisationRepository:
         )
         self._uow.write("organisations", organisation.id, organisation)
         return organisation
+
+    async def lock(self, organisation_id: int) -> None:
+        """Do nothing: the fake runs one unit of work at a time."""
 
     async def set_dealer(self, customer_id: int, dealer_id: int) -> None:
         customer = self._uow.working().organisations.get(customer_id)
@@ -334,8 +378,7 @@ class FakeOrderRepository:
         return len(self._orders_of(customer_id))
 
     async def page_for_customer(self, customer_id: int, *, offset: int, limit: int) -> list[Order]:
-        if offset < 0 or limit < 1:
-            raise ValueError(f"Expected offset >= 0 and limit >= 1, got {offset} and {limit}.")
+        _check_slice(offset, limit)
         newest_first = sorted(
             self._orders_of(customer_id),
             key=lambda order: (order.ordered_at, order.id),
@@ -343,9 +386,80 @@ class FakeOrderRepository:
         )
         return newest_first[offset : offset + limit]
 
+    async def find_by_po(self, po_key: str, customer_ids: Sequence[int] | None) -> list[Order]:
+        orders = [
+            order
+            for order in self._uow.working().orders.values()
+            if po_number_key(order.po_number) == po_key
+            and (customer_ids is None or order.customer_id in customer_ids)
+        ]
+        return sorted(orders, key=lambda order: order.id)
+
+    async def count_pending_for_dealer(self, dealer_id: int) -> int:
+        return len(self._pending_for(dealer_id))
+
+    async def page_pending_for_dealer(
+        self, dealer_id: int, *, offset: int, limit: int
+    ) -> list[Order]:
+        _check_slice(offset, limit)
+        oldest_first = sorted(
+            self._pending_for(dealer_id), key=lambda order: (order.ordered_at, order.id)
+        )
+        return oldest_first[offset : offset + limit]
+
+    async def count_cancellable_issuances(
+        self, dealer_ids: Sequence[int] | None, issued_after: datetime
+    ) -> int:
+        return len(self._cancellable_issuances(dealer_ids, issued_after))
+
+    async def page_cancellable_issuances(
+        self,
+        dealer_ids: Sequence[int] | None,
+        issued_after: datetime,
+        *,
+        offset: int,
+        limit: int,
+    ) -> list[Order]:
+        _check_slice(offset, limit)
+        newest_first = sorted(
+            self._cancellable_issuances(dealer_ids, issued_after),
+            key=lambda order: (order.issued_at, order.id),
+            reverse=True,
+        )
+        return newest_first[offset : offset + limit]
+
     def _orders_of(self, customer_id: int) -> list[Order]:
         orders = self._uow.working().orders.values()
         return [order for order in orders if order.customer_id == customer_id]
+
+    def _pending_for(self, dealer_id: int) -> list[Order]:
+        orders = self._uow.working().orders.values()
+        return [
+            order
+            for order in orders
+            if order.dealer_id == dealer_id and order.status is OrderStatus.ON_ORDER
+        ]
+
+    def _cancellable_issuances(
+        self, dealer_ids: Sequence[int] | None, issued_after: datetime
+    ) -> list[Order]:
+        working = self._uow.working()
+        # An order is out once any of its licenses was ever assigned, which
+        # expires_at records even after the license was unassigned again.
+        used_orders = {
+            license.order_id
+            for license in working.licenses.values()
+            if license.order_id is not None and license.ever_assigned
+        }
+        return [
+            order
+            for order in working.orders.values()
+            if order.status is OrderStatus.ISSUED
+            and order.issued_at is not None
+            and order.issued_at > issued_after
+            and (dealer_ids is None or order.dealer_id in dealer_ids)
+            and order.id not in used_orders
+        ]
 
 
 class FakeAuditRepository:
@@ -357,7 +471,240 @@ class FakeAuditRepository:
         # cannot encode, such as a datetime, fails there. json.dumps raises TypeError.
         json.dumps(entry.before)
         json.dumps(entry.after)
-        self._uow.add_audit(entry)
+        self._uow.append("audit", entry)
+
+    async def list_for_entity(self, entity: str, entity_id: int) -> list[AuditEntry]:
+        entries = [
+            entry
+            for entry in self._uow.working().audit
+            if entry.entity == entity and entry.entity_id == entity_id
+        ]
+        # sorted() is stable, so entries of the same moment keep the insertion order.
+        return sorted(entries, key=lambda entry: entry.at)
+
+    async def list_for_organisation(
+        self, organisation_id: int, since: datetime | None
+    ) -> list[AuditEntry]:
+        """Return entries filed under the organisation or about orders it placed or received."""
+        working = self._uow.working()
+        order_ids = {
+            order.id
+            for order in working.orders.values()
+            if organisation_id in (order.customer_id, order.dealer_id)
+        }
+        entries = [
+            entry
+            for entry in working.audit
+            if (since is None or entry.at >= since)
+            and (
+                entry.organisation_id == organisation_id
+                or (entry.entity == "order" and entry.entity_id in order_ids)
+            )
+        ]
+        return sorted(entries, key=lambda entry: entry.at)
+
+
+class FakeLicenseRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_to_stock(self, dealer_id: int, count: int) -> None:
+        _check_count(count)
+        for _ in range(count):
+            license = License(
+                id=self._uow.database.next_id(),
+                state=LicenseState.IN_STOCK,
+                dealer_id=dealer_id,
+                customer_id=None,
+            )
+            self._uow.write("licenses", license.id, license)
+
+    async def count_in_stock(self, dealer_id: int) -> int:
+        return len(self._stock_of(dealer_id))
+
+    async def take_from_stock(self, dealer_id: int, count: int) -> list[License]:
+        """Return at most ``count`` licenses of the stock, lowest id first.
+
+        Nothing is locked, so two concurrent takers get the same licenses and
+        the version check of ``move()`` rejects the second. PostgreSQL would
+        instead hand the second taker other rows (FOR UPDATE SKIP LOCKED).
+        """
+        _check_count(count)
+        stock = sorted(self._stock_of(dealer_id), key=lambda license: license.id)
+        return stock[:count]
+
+    async def move(self, licenses: Sequence[License], changed: Sequence[License]) -> None:
+        if len(licenses) != len(changed):
+            raise ValueError(
+                f"Expected as many changed licenses as current ones, "
+                f"got {len(changed)} for {len(licenses)}."
+            )
+        # Check every pair before writing one, so a failure writes nothing.
+        seen: set[int] = set()
+        for current, new in zip(licenses, changed, strict=True):
+            if new.id != current.id:
+                raise ValueError(f"License {current.id} cannot become license {new.id}.")
+            if current.id in seen:
+                raise ValueError(f"License {current.id} is given twice.")
+            seen.add(current.id)
+            if new.version != current.version + 1:
+                raise ValueError(
+                    f"License {current.id}: expected version {current.version + 1}, "
+                    f"got {new.version}."
+                )
+            stored = self._uow.latest("licenses", current.id)
+            if stored is None or stored.version != current.version:
+                raise ConcurrentChange(f"License {current.id} was changed by another request.")
+        for new in changed:
+            self._uow.write("licenses", new.id, new)
+
+    async def add_to_inventory(self, customer_id: int) -> License:
+        license = License(
+            id=self._uow.database.next_id(),
+            state=LicenseState.UNUSED,
+            dealer_id=None,
+            customer_id=customer_id,
+        )
+        self._uow.write("licenses", license.id, license)
+        return license
+
+    async def list_for_order(self, order_id: int) -> list[License]:
+        licenses = self._uow.working().licenses.values()
+        return sorted(
+            (license for license in licenses if license.order_id == order_id),
+            key=lambda license: license.id,
+        )
+
+    async def get(self, license_id: int) -> License | None:
+        return self._uow.working().licenses.get(license_id)
+
+    async def count_inventory(self, customer_id: int, now: datetime) -> tuple[int, int]:
+        inventory = self._inventory_of(customer_id)
+        assignable = sum(1 for license in inventory if _assignable(license, now))
+        assigned = sum(1 for license in inventory if license.state is LicenseState.ASSIGNED)
+        return assignable, assigned
+
+    async def page_assigned(self, customer_id: int, *, offset: int, limit: int) -> list[License]:
+        _check_slice(offset, limit)
+        assigned = [
+            license
+            for license in self._inventory_of(customer_id)
+            if license.state is LicenseState.ASSIGNED
+        ]
+        assigned.sort(key=lambda license: (license.expires_at, license.id))
+        return assigned[offset : offset + limit]
+
+    async def pick_assignable(self, customer_id: int, now: datetime) -> License | None:
+        candidates = [
+            license for license in self._inventory_of(customer_id) if _assignable(license, now)
+        ]
+        reusable = [license for license in candidates if license.reusable]
+        if reusable:
+            # The latest expiry first, then the lowest id.
+            return min(reusable, key=lambda license: (-license.expires_at.timestamp(), license.id))
+        fresh = [license for license in candidates if license.expires_at is None]
+        return min(fresh, key=lambda license: license.id, default=None)
+
+    async def find_assigned(self, customer_id: int, email: str) -> License | None:
+        assigned = [
+            license
+            for license in self._inventory_of(customer_id)
+            if license.state is LicenseState.ASSIGNED and license.email == email
+        ]
+        return max(assigned, key=lambda license: (license.expires_at, license.id), default=None)
+
+    def _stock_of(self, dealer_id: int) -> list[License]:
+        return [
+            license
+            for license in self._uow.working().licenses.values()
+            if license.state is LicenseState.IN_STOCK and license.dealer_id == dealer_id
+        ]
+
+    def _inventory_of(self, customer_id: int) -> list[License]:
+        return [
+            license
+            for license in self._uow.working().licenses.values()
+            if license.state is not LicenseState.IN_STOCK and license.customer_id == customer_id
+        ]
+
+
+class FakeCardRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, key: str, now: datetime) -> None:
+        if key in self._uow.working().cards or key in self._uow.committed.cards:
+            raise ValueError(f"Card key {key!r} is already stored.")
+        self._uow.write("cards", key, FakeCard(key=key, created_at=now))
+
+    async def exists(self, key: str) -> bool:
+        return key in self._uow.working().cards
+
+    async def activate(self, key: str, customer_id: int, now: datetime) -> bool:
+        card = self._uow.latest("cards", key)
+        if card is None or card.activated_at is not None:
+            return False
+        self._uow.write("cards", key, replace(card, activated_at=now, customer_id=customer_id))
+        return True
+
+
+class FakeKeyAttemptRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_failure(self, member_id: int, now: datetime) -> None:
+        self._uow.append("key_attempts", FakeKeyAttempt(member_id=member_id, at=now))
+
+    async def failures_since(self, member_id: int, since: datetime) -> list[datetime]:
+        times = [
+            attempt.at
+            for attempt in self._uow.working().key_attempts
+            if attempt.member_id == member_id and attempt.at > since
+        ]
+        return sorted(times)
+
+
+class FakeNotificationRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, notification: NewNotification) -> None:
+        # The SQL table stores the payload as JSON, so json.dumps raises
+        # TypeError here for a value that fails there, such as a datetime.
+        json.dumps(notification.payload)
+        stored = Notification(
+            id=self._uow.database.next_id(),
+            kind=notification.kind,
+            member_id=notification.member_id,
+            chat_id=notification.chat_id,
+            created_at=notification.created_at,
+            status=NotificationStatus.PENDING,
+            order_id=notification.order_id,
+            payload=dict(notification.payload),
+            urgent=notification.urgent,
+        )
+        self._uow.write("notifications", stored.id, stored)
+
+    async def get_by_message(self, chat_id: int, message_id: int) -> Notification | None:
+        for notification in self._uow.working().notifications.values():
+            if notification.chat_id == chat_id and notification.sent_message_id == message_id:
+                return notification
+        return None
+
+    async def record_sent(self, notification_id: int, message_id: int, now: datetime) -> None:
+        """Mark a notification as sent as ``message_id``, as the dispatcher does.
+
+        This method is not part of ``core.ports``. The tests use it to play the dispatcher.
+        """
+        notification = self._uow.working().notifications[notification_id]
+        sent = replace(
+            notification,
+            status=NotificationStatus.SENT,
+            attempts=notification.attempts + 1,
+            sent_message_id=message_id,
+            sent_at=now,
+        )
+        self._uow.write("notifications", notification_id, sent)
 
 
 def _find_by_name_key(organisations: Iterable[Organisation], key: str) -> Organisation | None:
@@ -379,3 +726,17 @@ def _po_key_taken(orders: Iterable[Order], customer_id: int, po_key: str) -> boo
         order.customer_id == customer_id and po_number_key(order.po_number) == po_key
         for order in orders
     )
+
+
+def _check_slice(offset: int, limit: int) -> None:
+    if offset < 0 or limit < 1:
+        raise ValueError(f"Expected offset >= 0 and limit >= 1, got {offset} and {limit}.")
+
+
+def _check_count(count: int) -> None:
+    if count < 0:
+        raise ValueError(f"Expected a count >= 0, got {count}.")
+
+
+def _assignable(license: License, now: datetime) -> bool:
+    return license.state is LicenseState.UNUSED and not license.is_expired(now)

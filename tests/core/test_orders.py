@@ -3,7 +3,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.errors import InvalidPoNumber, InvalidQuantity, OrderNotCancellable
+from core.errors import (
+    InvalidPoNumber,
+    InvalidQuantity,
+    IssuanceNotCancellable,
+    OrderNotCancellable,
+    OrderNotIssuable,
+)
 from core.orders import (
     Order,
     OrderStatus,
@@ -331,3 +337,120 @@ def test_status_labels_are_distinct() -> None:
     labels = [status.label for status in OrderStatus]
 
     assert len(set(labels)) == len(OrderStatus)
+
+
+# Order.issued
+
+
+def test_issued_sets_status_and_date() -> None:
+    order = make_order()
+    now = ORDERED_AT + timedelta(days=3)
+
+    issued = order.issued(now, "Europe/Berlin")
+
+    assert issued.status is OrderStatus.ISSUED
+    assert issued.issued_at == now
+    assert issued.version == order.version + 1
+
+
+def test_issued_after_cancel_window() -> None:
+    # The cancel window limits the customer, not the dealer.
+    issued = make_order().issued(ORDERED_AT + timedelta(days=30), "UTC")
+
+    assert issued.status is OrderStatus.ISSUED
+
+
+def test_issued_rejects_issued_with_local_date() -> None:
+    # 23:30 UTC on 31 March is already 1 April in Berlin.
+    order = make_order(
+        status=OrderStatus.ISSUED, issued_at=datetime(2025, 3, 31, 23, 30, tzinfo=UTC)
+    )
+
+    with pytest.raises(OrderNotIssuable) as caught:
+        order.issued(ORDERED_AT + timedelta(days=40), "Europe/Berlin")
+
+    assert "already issued on 2025-04-01" in str(caught.value)
+    assert "PO-1" in str(caught.value)
+
+
+def test_issued_rejects_cancelled_with_local_date() -> None:
+    # 22:30 UTC on 4 March is 5 March in Tokyo.
+    order = make_order(
+        status=OrderStatus.CANCELLED, cancelled_at=datetime(2025, 3, 4, 22, 30, tzinfo=UTC)
+    )
+
+    with pytest.raises(OrderNotIssuable) as caught:
+        order.issued(ORDERED_AT + timedelta(days=5), "Asia/Tokyo")
+
+    assert "cancelled on 2025-03-05" in str(caught.value)
+    assert "cannot be issued" in str(caught.value)
+
+
+def test_issued_rejects_issued_without_date() -> None:
+    order = make_order(status=OrderStatus.ISSUED)
+
+    with pytest.raises(OrderNotIssuable, match="an unknown date"):
+        order.issued(ORDERED_AT, "UTC")
+
+
+# Order.issuance_cancelled
+
+
+def issued_order() -> Order:
+    return make_order().issued(ORDERED_AT + timedelta(days=1), "UTC")
+
+
+def test_issuance_cancelled_just_before_fourteen_days() -> None:
+    order = issued_order()
+    now = order.issued_at + WINDOW - timedelta(seconds=1)
+
+    reopened = order.issuance_cancelled(now, WINDOW)
+
+    assert reopened.status is OrderStatus.ON_ORDER
+    assert reopened.issued_at is None
+    assert reopened.window_opened_at == now
+    assert reopened.version == order.version + 1
+
+
+def test_issuance_cancelled_rejected_at_fourteen_days() -> None:
+    order = issued_order()
+
+    with pytest.raises(IssuanceNotCancellable, match="14 days old"):
+        order.issuance_cancelled(order.issued_at + WINDOW, WINDOW)
+
+
+def test_issuance_cancelled_keeps_order_date() -> None:
+    order = issued_order()
+
+    reopened = order.issuance_cancelled(order.issued_at + timedelta(hours=1), WINDOW)
+
+    assert reopened.ordered_at == ORDERED_AT
+
+
+def test_issuance_cancelled_moves_cancel_deadline() -> None:
+    order = issued_order()
+    now = order.issued_at + timedelta(days=13)
+
+    reopened = order.issuance_cancelled(now, WINDOW)
+
+    assert reopened.cancel_deadline(WINDOW) == now + WINDOW
+    assert reopened.can_cancel(now + WINDOW - timedelta(seconds=1), WINDOW)
+    assert not reopened.can_cancel(now + WINDOW, WINDOW)
+
+
+@pytest.mark.parametrize("status", [OrderStatus.ON_ORDER, OrderStatus.CANCELLED])
+def test_issuance_cancelled_rejects_unissued(status: OrderStatus) -> None:
+    order = make_order(status=status)
+
+    with pytest.raises(IssuanceNotCancellable, match="not issued"):
+        order.issuance_cancelled(ORDERED_AT, WINDOW)
+
+
+def test_issuance_cancel_deadline() -> None:
+    order = issued_order()
+
+    assert order.issuance_cancel_deadline(WINDOW) == order.issued_at + WINDOW
+
+
+def test_issuance_cancel_deadline_unissued() -> None:
+    assert make_order().issuance_cancel_deadline(WINDOW) is None

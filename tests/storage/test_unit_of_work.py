@@ -82,4 +82,5 @@ async def test_repositories_gone_after_exit(database: Database) -> None:
     async with uow:
         pass
 
-    assert not hasattr(uow, "orders")
+    for name in ("orders", "licenses", "cards", "key_attempts", "notifications"):
+        assert not hasattr(uow, name), name

@@ -1,0 +1,169 @@
+"""Texts of the notifications that the dispatcher sends from the outbox.
+
+A notification stores its kind and a payload of JSON values (see
+``core.use_cases.notify.order_payload``). The text is made when the message
+is sent, with every date in the time zone of the recipient's organisation:
+``dealer_timezone`` for a dealer's members, ``customer_timezone`` for a
+customer's members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import AskIssue, encode
+from bot.views.formatting import escape, local_date, local_datetime, plural
+from core.notifications import Notification, NotificationKind
+from core.organisations import Tier
+
+ISSUE_BUTTON = "Issue"
+REPLY_HINT = "Reply <b>issue</b> to this message to issue it."
+
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+class InvalidPayload(ValueError):
+    """A stored notification lacks a value its text needs, or has one of the wrong type."""
+
+
+def render_notification(notification: Notification) -> Rendered:
+    """Return the HTML text and the buttons of a notification.
+
+    Raises InvalidPayload when the payload cannot be shown, so the
+    dispatcher can mark that one notification failed and go on.
+    """
+    renderer = _RENDERERS.get(notification.kind)
+    if renderer is None:
+        raise InvalidPayload(f"no text for notification kind {notification.kind!r}")
+    try:
+        return renderer(notification)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidPayload(
+            f"payload of notification {notification.id} ({notification.kind}) "
+            f"cannot be shown: {error!r}"
+        ) from error
+
+
+def _order_placed(notification: Notification) -> Rendered:
+    payload = notification.payload
+    timezone = _text(payload, "dealer_timezone")
+    text = (
+        f"<b>New order</b> from <b>{escape(_text(payload, 'customer'))}</b>\n"
+        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
+        f"Licenses: {_number(payload, 'quantity')}\n"
+        f"Ordered: {local_date(_moment(payload, 'ordered_at'), timezone)}\n\n"
+        f"{REPLY_HINT} Or press {ISSUE_BUTTON}."
+    )
+    order_id = notification.order_id
+    if order_id is None:
+        raise InvalidPayload(f"order notification {notification.id} names no order")
+    button = InlineKeyboardButton(ISSUE_BUTTON, callback_data=encode(AskIssue(order_id)))
+    return text, InlineKeyboardMarkup([[button]])
+
+
+def _order_cancelled(notification: Notification) -> Rendered:
+    payload = notification.payload
+    timezone = _text(payload, "dealer_timezone")
+    quantity = _number(payload, "quantity")
+    ordered = local_date(_moment(payload, "ordered_at"), timezone)
+    text = (
+        f"<b>Order cancelled</b> by <b>{escape(_text(payload, 'customer'))}</b>\n"
+        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
+        f"Licenses: {quantity}, ordered {ordered}\n"
+        f"Cancelled: {local_date(notification.created_at, timezone)}\n\n"
+        "Nothing is to be issued for this order."
+    )
+    return text, None
+
+
+def _order_issued(notification: Notification) -> Rendered:
+    payload = notification.payload
+    timezone = _text(payload, "customer_timezone")
+    text = (
+        f"<b>Licenses issued</b> by <b>{escape(_text(payload, 'dealer'))}</b>\n"
+        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
+        f"Licenses: {_number(payload, 'quantity')}\n"
+        f"Issued: {local_date(_moment(payload, 'issued_at'), timezone)}\n\n"
+        "The licenses are in your inventory now; see /inventory."
+    )
+    return text, None
+
+
+def _issuance_cancelled(notification: Notification) -> Rendered:
+    payload = notification.payload
+    quantity = plural(_number(payload, "quantity"), "license")
+    text = (
+        f"<b>Issuance cancelled</b> by <b>{escape(_text(payload, 'cancelled_by'))}</b>\n"
+        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
+        f"Customer: {escape(_text(payload, 'customer'))}\n"
+        f"Dealer: {escape(_text(payload, 'dealer'))}\n"
+        f"Licenses: {quantity}\n"
+        f"Reason: {escape(_text(payload, 'reason'))}\n\n"
+    )
+    customer_deadline = local_datetime(
+        _moment(payload, "cancel_deadline"), _text(payload, "customer_timezone")
+    )
+    recipient = _recipient_tier(payload)
+    if recipient is Tier.CUSTOMER:
+        return (
+            text + f"The {quantity} went back to the dealer, and the order is "
+            "Licenses on Order again.\n"
+            f"You may now cancel the order until {customer_deadline}.",
+            None,
+        )
+    if recipient is Tier.DEALER:
+        return (
+            text + f"The {quantity} are back in your stock, and the order waits "
+            "in /pending to be issued again.",
+            None,
+        )
+    return (
+        text + f"The {quantity} went back to the dealer's stock, and the order is "
+        "Licenses on Order again.\n"
+        f"The customer may now cancel the order until {customer_deadline}.",
+        None,
+    )
+
+
+_RENDERERS: dict[NotificationKind, Callable[[Notification], Rendered]] = {
+    NotificationKind.ORDER_PLACED: _order_placed,
+    NotificationKind.ORDER_CANCELLED: _order_cancelled,
+    NotificationKind.ORDER_ISSUED: _order_issued,
+    NotificationKind.ISSUANCE_CANCELLED: _issuance_cancelled,
+}
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    value = payload[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _number(payload: Mapping[str, Any], key: str) -> int:
+    value = payload[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{key} must be an integer, not {type(value).__name__}")
+    return value
+
+
+def _moment(payload: Mapping[str, Any], key: str) -> datetime:
+    """Return the ISO 8601 moment stored under ``key``; it must carry its UTC offset."""
+    moment = datetime.fromisoformat(_text(payload, key))
+    if moment.tzinfo is None:
+        raise ValueError(f"{key} has no UTC offset: {payload[key]!r}")
+    return moment
+
+
+def _recipient_tier(payload: Mapping[str, Any]) -> Tier | None:
+    """Return the tier of the recipient's organisation, if the payload names it.
+
+    Without it, the text is written for either side.
+    """
+    if payload.get("recipient_tier") is None:
+        return None
+    return Tier(_number(payload, "recipient_tier"))
