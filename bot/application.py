@@ -20,9 +20,6 @@ logger = logging.getLogger(__name__)
 
 # python-telegram-bot needs a token even when no request reaches Telegram.
 OFFLINE_TOKEN = "0:offline"
-# How often a request that Telegram answered with 429 (flood control) is
-# retried after the delay Telegram asks for, before the error reaches a handler.
-RATE_LIMIT_RETRIES = 3
 
 
 def build_application(
@@ -43,7 +40,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .rate_limiter(AIORateLimiter(max_retries=settings.telegram.flood_control_retries))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -86,6 +86,15 @@ class TelegramSettings(_Section):
             "such as http://127.0.0.1:8081/bot"
         ),
     )
+    flood_control_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description=(
+            "a whole number from 0 to 10: how often a request that Telegram answered "
+            "with 429 (flood control) is sent again after the wait Telegram asks for"
+        ),
+    )
 
     @field_validator("token")
     @classmethod

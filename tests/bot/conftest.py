@@ -536,7 +536,12 @@ async def seed(database: Database, now: datetime) -> dict[str, int]:
 @pytest.fixture
 async def harness(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
     config = tmp_path / "licensebot.toml"
-    config.write_text(f'[database]\nurl = "{sqlite_url(tmp_path / "bot.sqlite3")}"\n')
+    # Flood-control retries are python-telegram-bot's own feature; with them
+    # off, a scripted 429 reaches the bot's code, which is what the tests check.
+    config.write_text(
+        "[telegram]\nflood_control_retries = 0\n"
+        f'[database]\nurl = "{sqlite_url(tmp_path / "bot.sqlite3")}"\n'
+    )
     settings = load_settings(config, environ={})
     database = Database(settings.database.url)
     await database.create_schema()
