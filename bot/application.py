@@ -12,6 +12,7 @@ from bot.config import Settings, require_token
 from bot.delivery import schedule_delivery
 from bot.handlers import register_handlers
 from bot.menus import publish_default_menu
+from bot.scheduling import log_jobs_stopped, schedule_scans
 from bot.services import SERVICES_KEY, Services
 from storage.database import Database
 from storage.outbox import Outbox
@@ -40,8 +41,14 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(token)
-        .rate_limiter(AIORateLimiter(max_retries=settings.telegram.flood_control_retries))
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=settings.delivery.max_messages_per_second,
+                max_retries=settings.telegram.flood_control_retries,
+            )
+        )
         .post_init(_post_init)
+        .post_stop(log_jobs_stopped)
         .post_shutdown(_post_shutdown)
     )
     if settings.telegram.base_url:
@@ -54,9 +61,11 @@ def build_application(
         clock=clock,
         policy=settings.policy,
         default_timezone=settings.bot.default_timezone,
+        reminders=settings.reminders,
     )
     register_handlers(application)
-    schedule_delivery(application, Outbox(database))
+    schedule_delivery(application, Outbox(database), settings.delivery, database.unit_of_work)
+    schedule_scans(application, settings.scheduler)
     return application
 
 

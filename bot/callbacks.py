@@ -225,3 +225,19 @@ def decode(raw: str | None) -> CallbackData:
     if any(n > _MAX_ID for n in numbers):
         raise InvalidCallbackData(raw)
     return cls(*numbers)
+
+
+# Buttons of reminders, registered after the table above.
+
+
+@dataclass(frozen=True, slots=True)
+class OrderMissing:
+    """Start the order form with ``quantity`` licenses, the number a shortage warning names."""
+
+    quantity: int
+
+
+CallbackData = CallbackData | OrderMissing
+_FORMATS[OrderMissing] = ("om", ("quantity",))
+_BY_PREFIX["om"] = (OrderMissing, _FORMATS[OrderMissing][1])
+ORDER_MISSING_PATTERN = re.compile(r"^om:")

@@ -13,11 +13,12 @@ config.example.toml lists every key with its unit and default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -36,6 +37,7 @@ from sqlalchemy.exc import ArgumentError
 from core.errors import InvalidInput
 from core.organisations import validate_timezone
 from core.policy import LicensingPolicy
+from core.reminders import ReminderPolicy
 
 CONFIG_PATH_VARIABLE = "LICENSEBOT_CONFIG"
 TOKEN_VARIABLE = "LICENSEBOT_TOKEN"
@@ -45,6 +47,9 @@ DEFAULT_CONFIG_FILENAME = "licensebot.toml"
 DEFAULT_DATABASE_FILENAME = "licensebot.sqlite3"
 
 SUPPORTED_DATABASE_SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+# A time of day as two-digit hours and minutes on a 24-hour clock.
+_TIME_OF_DAY = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 
 # Keys whose values must never appear in an error message or repr.
 _SECRET_KEYS = frozenset({"telegram.token", "database.url"})
@@ -198,6 +203,123 @@ class BotSettings(_Section):
             raise PydanticCustomError("unknown_timezone", "Unknown time zone") from None
 
 
+class SchedulerSettings(_Section):
+    """The scan that derives reminders, expiries and shortages from the database."""
+
+    tick_seconds: int = Field(
+        default=60,
+        ge=5,
+        le=3600,
+        description="a whole number of seconds from 5 to 3600 between two scans",
+    )
+    window_reminder_hours: int = Field(
+        default=24,
+        ge=1,
+        le=336,
+        description=(
+            "a whole number of hours from 1 to 336: how long before an order's cancel "
+            "window closes its customer is reminded"
+        ),
+    )
+    issuance_reminder_hours: int = Field(
+        default=24,
+        ge=1,
+        le=336,
+        description=(
+            "a whole number of hours from 1 to 336: how long before an issuance can no "
+            "longer be cancelled headquarters and the business centre are reminded"
+        ),
+    )
+    expiry_reminder_days: list[Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=lambda: [30, 7],
+        description=(
+            "a list of distinct whole numbers of days from 1 to 365 before a license "
+            "expires, such as [30, 7]. The empty list [] sends no reminder before the "
+            "day of expiry"
+        ),
+    )
+    shortage_horizon_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description=(
+            "a whole number of days from 1 to 365: how far ahead expiring licenses are "
+            "counted against the unused ones"
+        ),
+    )
+
+    @field_validator("expiry_reminder_days")
+    @classmethod
+    def _check_distinct(cls, days: list[int]) -> list[int]:
+        if len(set(days)) != len(days):
+            raise PydanticCustomError("duplicate_days", "A number of days appears twice")
+        return days
+
+
+class DeliverySettings(_Section):
+    """Sending of the outbox: interval, rates, attempts, claim timeout and quiet hours."""
+
+    interval_seconds: int = Field(
+        default=2,
+        ge=1,
+        le=60,
+        description="a whole number of seconds from 1 to 60 between two delivery runs",
+    )
+    max_messages_per_second: int = Field(
+        default=30,
+        ge=1,
+        le=30,
+        description="a whole number of messages per second from 1 to 30, for all chats together",
+    )
+    max_messages_per_chat_per_second: float = Field(
+        default=1.0,
+        ge=0.05,
+        le=1.0,
+        description=(
+            "a number of messages per second from 0.05 to 1 to one chat, "
+            "such as 0.5 for one message every 2 seconds"
+        ),
+    )
+    claim_timeout_seconds: int = Field(
+        default=600,
+        ge=60,
+        le=3600,
+        description=(
+            "a whole number of seconds from 60 to 3600 after which a claim of a "
+            "stopped dispatcher is taken over"
+        ),
+    )
+    max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description=(
+            "a whole number from 1 to 20: attempts at sending one notification "
+            "before it is marked failed"
+        ),
+    )
+    quiet_hours_start: str = Field(
+        default="22:00",
+        description="a time of day as HH:MM on a 24-hour clock, such as 22:00",
+    )
+    quiet_hours_end: str = Field(
+        default="07:00",
+        description="a time of day as HH:MM on a 24-hour clock, such as 07:00",
+    )
+
+    @field_validator("quiet_hours_start", "quiet_hours_end")
+    @classmethod
+    def _check_time_of_day(cls, text: str) -> str:
+        if _TIME_OF_DAY.fullmatch(text) is None:
+            raise PydanticCustomError("invalid_time_of_day", "Not a time of day as HH:MM")
+        return text
+
+    @property
+    def quiet_hours(self) -> tuple[time, time]:
+        """Start and end of the quiet hours as local times. Equal times mean there are none."""
+        return time.fromisoformat(self.quiet_hours_start), time.fromisoformat(self.quiet_hours_end)
+
+
 class Settings(BaseModel):
     """Every setting of the bot, one attribute per TOML section."""
 
@@ -207,6 +329,8 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     licensing: LicensingSettings = Field(default_factory=LicensingSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     _source_path: Path | None = PrivateAttr(default=None)
 
@@ -222,6 +346,20 @@ class Settings(BaseModel):
             cancel_window=timedelta(days=self.licensing.cancel_window_days),
             max_licenses_per_order=self.licensing.max_licenses_per_order,
             page_size=self.bot.page_size,
+        )
+
+    @property
+    def reminders(self) -> ReminderPolicy:
+        """When the scheduler's scan finds reminders and shortages due."""
+        scheduler = self.scheduler
+        return ReminderPolicy(
+            window_lead=timedelta(hours=scheduler.window_reminder_hours),
+            issuance_lead=timedelta(hours=scheduler.issuance_reminder_hours),
+            expiry_leads=tuple(
+                timedelta(days=days)
+                for days in sorted(scheduler.expiry_reminder_days, reverse=True)
+            ),
+            shortage_horizon=timedelta(days=scheduler.shortage_horizon_days),
         )
 
 
@@ -383,7 +521,9 @@ def _describe_unknown_key(location: tuple[str, ...]) -> str:
 
 
 def _field_description(location: tuple[str, ...]) -> str | None:
-    if len(location) != 2 or location[0] not in Settings.model_fields:
+    # A list item's location has its index as a third part, such as
+    # ("scheduler", "expiry_reminder_days", 0); the list's description fits it.
+    if len(location) < 2 or location[0] not in Settings.model_fields:
         return None
     section_model = Settings.model_fields[location[0]].annotation
     field = section_model.model_fields.get(location[1])

@@ -41,6 +41,7 @@ TIER_COMMANDS: dict[Tier, tuple[CommandInfo, ...]] = {
         CommandInfo("assign", "Assign a license to a user by e-mail address"),
         CommandInfo("unassign", "Take a license back from a user"),
         CommandInfo("activate", "Add a license from a license card: /activate KEY"),
+        CommandInfo("autoassign", "Renew a user's expired license: /autoassign EMAIL on|off"),
         CommandInfo("dealer", "See or change the dealer you order from"),
         CommandInfo("cancel", "Leave the form you are filling in"),
     ),

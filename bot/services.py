@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram.ext import CallbackContext
 
 from bot.clock import Clock
 from core.policy import LicensingPolicy
+from core.reminders import ReminderPolicy
 from storage.database import Database
 
 SERVICES_KEY = "services"
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     policy: LicensingPolicy
     default_timezone: str
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 
 
 def get_services(context: CallbackContext) -> Services:

@@ -20,6 +20,8 @@ class LicenseState(enum.StrEnum):
     IN_STOCK = "in_stock"
     UNUSED = "unused"
     ASSIGNED = "assigned"
+    # An assigned license after its expiry was processed; it is never used again.
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,9 @@ class Member:
     telegram_user_id: int
     organisation_id: int
     name: str
+    # False after Telegram reported that the member blocked the bot or the
+    # chat is gone; notifications skip the member until it writes again.
+    reachable: bool = True
 
 
 @dataclass(frozen=True, slots=True)

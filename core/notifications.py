@@ -19,6 +19,14 @@ class NotificationKind(enum.StrEnum):
     ORDER_CANCELLED = "order_cancelled"
     ORDER_ISSUED = "order_issued"
     ISSUANCE_CANCELLED = "issuance_cancelled"
+    WINDOW_CLOSING = "window_closing"
+    WINDOW_CLOSED = "window_closed"
+    ISSUANCE_WINDOW_CLOSING = "issuance_window_closing"
+    LICENSE_EXPIRING = "license_expiring"
+    LICENSE_EXPIRED = "license_expired"
+    AUTO_ASSIGNED = "auto_assigned"
+    AUTO_ASSIGN_FAILED = "auto_assign_failed"
+    SHORTAGE = "shortage"
 
 
 class NotificationStatus(enum.StrEnum):
@@ -46,6 +54,11 @@ class NewNotification:
     order_id: int | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     urgent: bool = False
+    # The recipient organisation's time zone, for quiet hours.
+    timezone: str = "UTC"
+    # Set for reminders: a second notification with the same key is not
+    # stored, so a repeated scan adds each reminder once.
+    dedupe_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +74,9 @@ class Notification:
     order_id: int | None
     payload: dict[str, Any]
     urgent: bool = False
+    timezone: str = "UTC"
     attempts: int = 0
     sent_message_id: int | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    next_attempt_at: datetime | None = None

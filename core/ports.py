@@ -47,11 +47,17 @@ class OrganisationRepository(Protocol):
 
     async def list_children(self, parent_id: int) -> list[Organisation]: ...
 
+    async def list_by_tier(self, tier: Tier) -> list[Organisation]: ...
+
 
 class MemberRepository(Protocol):
     async def get_by_telegram_user(self, telegram_user_id: int) -> Member | None: ...
 
     async def list_by_organisation(self, organisation_id: int) -> list[Member]: ...
+
+    async def set_reachable(self, telegram_user_id: int, reachable: bool) -> bool:
+        """Record whether the member can receive messages; return False if not a member."""
+        ...
 
     async def add(self, *, telegram_user_id: int, organisation_id: int, name: str) -> Member:
         """Insert a member; raise AlreadyLinked if the Telegram user has one."""
@@ -93,6 +99,14 @@ class OrderRepository(Protocol):
         ...
 
     async def count_pending_for_dealer(self, dealer_id: int) -> int: ...
+
+    async def list_on_order_window_opened(self, after: datetime, before: datetime) -> list[Order]:
+        """Return orders on order whose cancel window opened in [after, before)."""
+        ...
+
+    async def list_issued_between(self, after: datetime, before: datetime) -> list[Order]:
+        """Return issued orders whose issue date is in [after, before)."""
+        ...
 
     async def page_pending_for_dealer(
         self, dealer_id: int, *, offset: int, limit: int
@@ -178,6 +192,39 @@ class LicenseRepository(Protocol):
         """Return the assigned license of ``email`` that expires last, if any."""
         ...
 
+    async def list_assigned_expiring(self, before: datetime) -> list[License]:
+        """Return assigned licenses of every customer that expire before ``before``.
+
+        Expired ones whose expiry was not processed yet are included.
+        """
+        ...
+
+
+class LicenseUserRepository(Protocol):
+    """Per-user settings of a customer's license users, named by e-mail address."""
+
+    async def auto_assign(self, customer_id: int, email: str) -> bool:
+        """Return whether auto-assign is on for the user; it is on unless turned off."""
+        ...
+
+    async def set_auto_assign(self, customer_id: int, email: str, enabled: bool) -> None: ...
+
+
+class ShortageRepository(Protocol):
+    """The shortage each customer was last warned about, so each is warned once."""
+
+    async def get(self, customer_id: int) -> int | None:
+        """Return the missing number the customer was warned about, or None."""
+        ...
+
+    async def set(self, customer_id: int, missing: int, now: datetime) -> None: ...
+
+    async def clear(self, customer_id: int) -> None: ...
+
+    async def list_customers(self) -> list[int]:
+        """Return the customers with a recorded shortage."""
+        ...
+
 
 class CardRepository(Protocol):
     async def add(self, key: str, now: datetime) -> None: ...
@@ -198,7 +245,9 @@ class KeyAttemptRepository(Protocol):
 
 
 class NotificationRepository(Protocol):
-    async def add(self, notification: NewNotification) -> None: ...
+    async def add(self, notification: NewNotification) -> bool:
+        """Store the notification; return False if its dedupe_key is stored already."""
+        ...
 
     async def get_by_message(self, chat_id: int, message_id: int) -> Notification | None:
         """Return the notification that was sent as this Telegram message, if any."""
@@ -215,6 +264,8 @@ class UnitOfWork(Protocol):
     cards: CardRepository
     key_attempts: KeyAttemptRepository
     notifications: NotificationRepository
+    license_users: LicenseUserRepository
+    shortages: ShortageRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -63,7 +63,12 @@ class Database:
         return self._engine
 
     async def create_schema(self) -> None:
-        """Create the tables and indexes that do not exist yet."""
+        """Create the tables and indexes that do not exist yet.
+
+        NOTE: a table that exists already is left as it is, so a column added
+        to it later (such as notifications.dedupe_key or members.reachable)
+        is missing from a database created before. No migration tool adds it.
+        """
         async with self._engine.begin() as connection:
             await connection.run_sync(SQLModel.metadata.create_all)
 

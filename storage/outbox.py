@@ -3,8 +3,8 @@
 Use cases add notifications through ``core.ports.NotificationRepository``
 in the transaction of the change they report. A dispatcher then claims due
 notifications with ``Outbox.claim_due``, sends each one, and records the
-outcome with one of the ``mark_*`` methods. Every method runs in its own
-transaction.
+outcome with one of the ``mark_*`` methods, or hands it back unsent with
+``postpone``. Every method runs in its own transaction.
 
 A claim is a conditional UPDATE that sets the status to ``sending`` and
 names the claimer, so two dispatchers never claim the same notification at
@@ -142,6 +142,17 @@ class Outbox:
             next_attempt_at=None,
         )
 
+    async def postpone(self, notification_id: int, *, claimer: str, until: datetime) -> bool:
+        """Put the claimed notification back as pending, due again at ``until``, unsent.
+
+        Use it for a message held back by quiet hours. Unlike ``mark_retry``,
+        it counts no attempt and keeps ``last_error``. Returns False, and
+        changes nothing, when ``claimer`` lost the claim.
+        """
+        return await self._end_claim(
+            notification_id, claimer, count_attempt=False, status=_PENDING, next_attempt_at=until
+        )
+
     async def requeue(self, notification_id: int) -> bool:
         """Put a failed or unreachable notification back as pending, due now, with no attempts.
 
@@ -159,24 +170,42 @@ class Outbox:
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1
 
+    async def get(self, notification_id: int) -> Notification | None:
+        """Return the notification with this id, in any status, or None."""
+        statement = select(NOTIFICATIONS).where(NOTIFICATIONS.c.id == notification_id)
+        async with self._engine.begin() as connection:
+            row = (await connection.execute(statement)).mappings().one_or_none()
+            return to_notification(row) if row else None
+
     async def list(
-        self, statuses: Sequence[NotificationStatus], limit: int
+        self, statuses: Sequence[NotificationStatus] | None = None, limit: int = 50
     ) -> builtins.list[Notification]:
-        """Return at most ``limit`` notifications in any of ``statuses``, oldest first."""
+        """Return at most ``limit`` notifications, newest first.
+
+        With ``statuses`` only notifications in one of them are returned,
+        and none for an empty sequence. With None every status counts.
+        Each notification carries its ``attempts`` and ``last_error``.
+        """
         if limit < 1:
             raise ValueError(f"Expected a limit >= 1, got {limit}.")
-        statement = (
-            select(NOTIFICATIONS)
-            .where(NOTIFICATIONS.c.status.in_([status.value for status in statuses]))
-            .order_by(NOTIFICATIONS.c.id)
-            .limit(limit)
-        )
+        statement = select(NOTIFICATIONS).order_by(NOTIFICATIONS.c.id.desc()).limit(limit)
+        if statuses is not None:
+            values = [status.value for status in statuses]
+            statement = statement.where(NOTIFICATIONS.c.status.in_(values))
         async with self._engine.begin() as connection:
             rows = await connection.execute(statement)
             return [to_notification(row) for row in rows.mappings()]
 
     async def _finish(self, notification_id: int, claimer: str, **values: Any) -> bool:
         """End the claimer's delivery attempt with ``values``, if the claim is still its own."""
+        return await self._end_claim(notification_id, claimer, count_attempt=True, **values)
+
+    async def _end_claim(
+        self, notification_id: int, claimer: str, *, count_attempt: bool, **values: Any
+    ) -> bool:
+        """Release the claimer's claim and set ``values``, if the claim is still its own."""
+        if count_attempt:
+            values["attempts"] = NOTIFICATIONS.c.attempts + 1
         statement = (
             update(NOTIFICATIONS)
             .where(
@@ -184,7 +213,7 @@ class Outbox:
                 NOTIFICATIONS.c.status == _SENDING,
                 NOTIFICATIONS.c.claimed_by == claimer,
             )
-            .values(attempts=NOTIFICATIONS.c.attempts + 1, **_NO_CLAIM, **values)
+            .values(**_NO_CLAIM, **values)
         )
         async with self._engine.begin() as connection:
             return (await connection.execute(statement)).rowcount == 1

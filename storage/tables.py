@@ -8,7 +8,15 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Index,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -27,7 +35,8 @@ def _sql_list(values: type[enum.StrEnum]) -> str:
 
 _STATUS_VALUES = _sql_list(OrderStatus)
 _IN_STOCK = LicenseState.IN_STOCK.value
-_ASSIGNED = LicenseState.ASSIGNED.value
+# States of a license that names a user: assigned, or expired while assigned.
+_WITH_USER = f"'{LicenseState.ASSIGNED.value}', '{LicenseState.EXPIRED.value}'"
 
 
 class OrganisationRow(SQLModel, table=True):
@@ -42,7 +51,7 @@ class OrganisationRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str
     name_key: str
-    tier: int
+    tier: int = Field(index=True)
     parent_id: int | None = Field(default=None, foreign_key="organisations.id", index=True)
     timezone: str
     dealer_id: int | None = Field(default=None, foreign_key="organisations.id")
@@ -61,6 +70,9 @@ class MemberRow(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisations.id", index=True)
     name: str
     created_at: datetime = Field(sa_type=UtcDateTime)
+    # False after Telegram reported that the member blocked the bot or that the
+    # chat no longer exists.
+    reachable: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class InviteRow(SQLModel, table=True):
@@ -133,8 +145,8 @@ class LicenseRow(SQLModel, table=True):
             name="ck_licenses_owner",
         ),
         CheckConstraint(
-            f"(state = '{_ASSIGNED}' AND email IS NOT NULL AND expires_at IS NOT NULL)"
-            f" OR (state <> '{_ASSIGNED}' AND email IS NULL)",
+            f"(state IN ({_WITH_USER}) AND email IS NOT NULL AND expires_at IS NOT NULL)"
+            f" OR (state NOT IN ({_WITH_USER}) AND email IS NULL)",
             name="ck_licenses_assignment",
         ),
         CheckConstraint("version >= 1", name="ck_licenses_version"),
@@ -177,7 +189,8 @@ class NotificationRow(SQLModel, table=True):
 
     ``claimed_by`` and ``claimed_at`` name the dispatcher that is sending it
     while the status is ``sending``. ``sent_message_id`` is the Telegram
-    message it became, which is unique within its chat.
+    message it became, which is unique within its chat. ``dedupe_key`` is
+    unique where set; NULLs never collide, on SQLite or on PostgreSQL.
     """
 
     __tablename__ = "notifications"
@@ -187,6 +200,7 @@ class NotificationRow(SQLModel, table=True):
         ),
         CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
         UniqueConstraint("chat_id", "sent_message_id", name="uq_notifications_sent_message"),
+        UniqueConstraint("dedupe_key", name="uq_notifications_dedupe_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -196,6 +210,9 @@ class NotificationRow(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="orders.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=_JSON_TYPE)
     urgent: bool = False
+    # The recipient organisation's IANA time zone, for quiet hours.
+    timezone: str = Field(default="UTC", sa_column_kwargs={"server_default": "UTC"})
+    dedupe_key: str | None = None
     status: str
     attempts: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -205,6 +222,34 @@ class NotificationRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = None
     created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class LicenseUserRow(SQLModel, table=True):
+    """Settings of one license user, named by normalised e-mail address, of a customer.
+
+    A user without a row has the defaults, so auto-assign is on.
+    """
+
+    __tablename__ = "license_users"
+
+    customer_id: int = Field(foreign_key="organisations.id", primary_key=True)
+    email: str = Field(primary_key=True)
+    auto_assign: bool = True
+
+
+class ShortageRow(SQLModel, table=True):
+    """The shortage a customer was last warned about.
+
+    ``missing`` is the number of licenses it lacks, and ``since`` is when
+    the shortage was first recorded. The row is deleted once the shortage ends.
+    """
+
+    __tablename__ = "shortages"
+    __table_args__ = (CheckConstraint("missing >= 1", name="ck_shortages_missing"),)
+
+    customer_id: int = Field(foreign_key="organisations.id", primary_key=True)
+    missing: int
+    since: datetime = Field(sa_type=UtcDateTime)
 
 
 # A customer can use each PO number once, in any case and spacing. This index,
@@ -245,6 +290,20 @@ ORDERS_DEALER_STATUS_INDEX = Index(
     OrderRow.__table__.c.ordered_at,
 )
 
+# Serves the scan for cancel windows of orders on order, across dealers.
+ORDERS_WINDOW_INDEX = Index(
+    "ix_orders_status_window_opened",
+    OrderRow.__table__.c.status,
+    OrderRow.__table__.c.window_opened_at,
+)
+
+# Serves the scan for issuance windows, across dealers.
+ORDERS_ISSUED_INDEX = Index(
+    "ix_orders_status_issued",
+    OrderRow.__table__.c.status,
+    OrderRow.__table__.c.issued_at,
+)
+
 # Serve take_from_stock and count_in_stock.
 LICENSES_STOCK_INDEX = Index(
     "ix_licenses_dealer_state",
@@ -266,6 +325,13 @@ LICENSES_EMAIL_INDEX = Index(
     "ix_licenses_customer_email",
     LicenseRow.__table__.c.customer_id,
     LicenseRow.__table__.c.email,
+)
+
+# Serves the scan for assigned licenses that expire soon, across customers.
+LICENSES_EXPIRING_INDEX = Index(
+    "ix_licenses_state_expiry",
+    LicenseRow.__table__.c.state,
+    LicenseRow.__table__.c.expires_at,
 )
 
 KEY_ATTEMPTS_MEMBER_INDEX = Index(

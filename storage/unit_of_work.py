@@ -12,10 +12,12 @@ from storage.repositories import (
     SqlInviteRepository,
     SqlKeyAttemptRepository,
     SqlLicenseRepository,
+    SqlLicenseUserRepository,
     SqlMemberRepository,
     SqlNotificationRepository,
     SqlOrderRepository,
     SqlOrganisationRepository,
+    SqlShortageRepository,
 )
 
 _REPOSITORY_NAMES = (
@@ -28,6 +30,8 @@ _REPOSITORY_NAMES = (
     "cards",
     "key_attempts",
     "notifications",
+    "license_users",
+    "shortages",
 )
 
 
@@ -49,6 +53,8 @@ class SqlUnitOfWork:
     cards: SqlCardRepository
     key_attempts: SqlKeyAttemptRepository
     notifications: SqlNotificationRepository
+    license_users: SqlLicenseUserRepository
+    shortages: SqlShortageRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -71,6 +77,8 @@ class SqlUnitOfWork:
         self.cards = SqlCardRepository(session)
         self.key_attempts = SqlKeyAttemptRepository(session)
         self.notifications = SqlNotificationRepository(session)
+        self.license_users = SqlLicenseUserRepository(session)
+        self.shortages = SqlShortageRepository(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

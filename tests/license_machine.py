@@ -2,7 +2,8 @@
 
 ``LicenseMachine`` drives random sequences of the license use cases (add
 stock, place, issue and cancel orders, cancel issuances, assign, unassign,
-activate keys, and let time pass) through the real use cases of ``core``.
+activate keys, turn auto-assign on or off, let time pass, process expired
+licenses and scan for reminders) through the real use cases of ``core``.
 Before each step it predicts from the stored rows whether the step must
 succeed or which domain error it must raise, and after every step it checks
 the invariants of the license rules against the stored rows.
@@ -28,6 +29,7 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
+    precondition,
     rule,
 )
 from stdnum import luhn
@@ -50,6 +52,8 @@ from core.orders import Order, OrderStatus
 from core.organisations import Organisation
 from core.policy import LicensingPolicy
 from core.ports import UnitOfWork
+from core.reminders import ReminderPolicy
+from core.use_cases.expiry import check_shortages, process_expired_licenses
 from core.use_cases.inventory import (
     MAX_WRONG_KEYS,
     WRONG_KEY_PERIOD,
@@ -60,7 +64,9 @@ from core.use_cases.inventory import (
 )
 from core.use_cases.issuances import cancel_issuance
 from core.use_cases.issuing import issue_order
+from core.use_cases.license_users import set_auto_assign
 from core.use_cases.ordering import cancel_order, place_order
+from core.use_cases.reminders import scan_reminders
 from core.use_cases.supply import add_stock, generate_cards
 from tests.core.sample_tree import (
     CUSTOMER_USER,
@@ -78,6 +84,7 @@ from tests.core.sample_tree import (
 T = TypeVar("T")
 
 POLICY = LicensingPolicy()
+REMINDERS = ReminderPolicy()
 # Two days before 29 February 2028 in Berlin, so that assignments around the
 # leap day and a year later are likely.
 START = datetime(2027, 2, 26, 21, 0, tzinfo=UTC)
@@ -92,6 +99,8 @@ CLOCK_STEPS = [
     timedelta(days=120),
     timedelta(days=366),
 ]
+# Where ``advance_to_expiry`` stops, relative to the soonest expiry.
+EXPIRY_OFFSETS = [-timedelta(microseconds=1), timedelta(0), timedelta(hours=1)]
 # Who acts on an order: mostly a member of the organisation it belongs to.
 ACTORS = st.sampled_from(["owner", "owner", "owner", "first other", "second other"])
 # Typed addresses, two of which normalise to the same address.
@@ -124,6 +133,10 @@ class LicenseMachine(RuleBasedStateMachine):
         self.used_keys: list[str] = []
         self.failures: dict[int, list[datetime]] = {}
         self.next_po = 1
+        # Auto-assign settings that differ from the default (on), by (customer id, address).
+        self.auto_assign: dict[tuple[int, str], bool] = {}
+        # Every license retired by process_expired_licenses, as it was when retired.
+        self.retired: dict[int, License] = {}
         self._rows: Rows | None = None
         try:
             self.tree = self.run(self._set_up())
@@ -271,6 +284,17 @@ class LicenseMachine(RuleBasedStateMachine):
         """Place an order and let its dealer issue it at once, the common path."""
         order_id = self.place_order(customer_user, quantity)
         self.issue(order_id, "owner")
+        return order_id
+
+    @rule(
+        target=orders,
+        customer_user=st.sampled_from([CUSTOMER_USER, OTHER_CUSTOMER_USER]),
+        typed=st.sampled_from(EMAILS),
+    )
+    def place_issue_and_assign(self, customer_user: int, typed: str) -> Any:
+        """Order one license, issue it and assign one, so that licenses reach their expiry."""
+        order_id = self.place_and_issue(customer_user, 1)
+        self.assign(customer_user, typed)
         return order_id
 
     @rule(order_id=orders, actor=ACTORS)
@@ -507,6 +531,139 @@ class LicenseMachine(RuleBasedStateMachine):
     def advance_clock(self, step: timedelta) -> None:
         self.now += step
 
+    @precondition(lambda self: self._expiries_ahead(timedelta(0)))
+    @rule(offset=st.sampled_from(EXPIRY_OFFSETS), process=st.booleans())
+    def advance_to_expiry(self, offset: timedelta, process: bool) -> None:
+        """Move the clock to just before, at or after the soonest expiry still ahead.
+
+        With ``process`` the expired licenses are processed at once, as the
+        scheduler's next tick would.
+        """
+        ahead = self._expiries_ahead(offset)
+        if ahead:
+            self.now = min(ahead) + offset
+        if process:
+            self.process_expired()
+
+    def _expiries_ahead(self, offset: timedelta) -> list[datetime]:
+        return [
+            license.expires_at
+            for license in self.rows().licenses
+            if license.state is LicenseState.ASSIGNED
+            and license.expires_at is not None
+            and license.expires_at + offset > self.now
+        ]
+
+    @rule(
+        customer_user=st.sampled_from([CUSTOMER_USER, OTHER_CUSTOMER_USER]),
+        typed=st.sampled_from(EMAILS),
+        enabled=st.booleans(),
+    )
+    def set_auto_assign(self, customer_user: int, typed: str, enabled: bool) -> None:
+        stored = self.attempt(
+            set_auto_assign(
+                self.unit_of_work(),
+                telegram_user_id=customer_user,
+                email=typed,
+                enabled=enabled,
+                now=self.now,
+            ),
+            None,
+            "set auto-assign",
+        )
+        assert stored == normalise_email(typed)
+        self.auto_assign[(self.customers[customer_user].id, stored)] = enabled
+
+    @rule()
+    def process_expired(self) -> None:
+        before = {license.id: license for license in self.rows().licenses}
+        retired_count = self.attempt(
+            process_expired_licenses(self.unit_of_work(), now=self.now), None, "process expired"
+        )
+        after = {license.id: license for license in self.rows().licenses}
+        retired = [
+            license
+            for license in after.values()
+            if license.state is LicenseState.EXPIRED
+            and before[license.id].state is LicenseState.ASSIGNED
+        ]
+        assert retired_count == len(retired)
+        for license in retired:
+            assert license.is_expired(self.now), license
+            self.retired[license.id] = license
+        retired_ids = {license.id for license in retired}
+        for license in before.values():
+            if (
+                license.state is LicenseState.ASSIGNED
+                and license.expires_at is not None
+                and license.expires_at <= self.now
+            ):
+                assert license.id in retired_ids, license
+        self._check_auto_assigned(before, after, retired)
+
+        again = self.attempt(
+            process_expired_licenses(self.unit_of_work(), now=self.now),
+            None,
+            "process expired again",
+        )
+        assert again == 0
+
+    def _check_auto_assigned(
+        self, before: dict[int, License], after: dict[int, License], retired: list[License]
+    ) -> None:
+        """Check what auto-assign did for the addresses whose licenses were retired."""
+        waiting = {
+            (license.customer_id, license.email)
+            for license in retired
+            if self.auto_assign.get((license.customer_id or 0, license.email or ""), True)
+        }
+        for license in after.values():
+            previous = before[license.id]
+            if license.state is not LicenseState.ASSIGNED or previous == license:
+                continue
+            # Only auto-assign assigns here: an unused, unexpired license, to a waiting address.
+            assert (license.customer_id, license.email) in waiting, license
+            assert previous.state is LicenseState.UNUSED, previous
+            assert not previous.is_expired(self.now), previous
+            assert license.assigned_at == self.now, license
+            if previous.expires_at is not None:
+                assert license.expires_at == previous.expires_at, license
+        for customer_id, email in waiting:
+            has_license = any(
+                license.state is LicenseState.ASSIGNED
+                and license.customer_id == customer_id
+                and license.email == email
+                and not license.is_expired(self.now)
+                for license in after.values()
+            )
+            assignable_left = any(
+                license.state is LicenseState.UNUSED
+                and license.customer_id == customer_id
+                and not license.is_expired(self.now)
+                for license in after.values()
+            )
+            assert has_license or not assignable_left, (customer_id, email)
+
+    @rule()
+    def scan_twice(self) -> None:
+        """Scan for reminders and shortages twice at the same moment: the second adds nothing."""
+        for expected_none in (False, True):
+            added = self.attempt(
+                scan_reminders(
+                    self.unit_of_work(), now=self.now, policy=POLICY, reminders=REMINDERS
+                ),
+                None,
+                "scan reminders",
+            )
+            warned = self.attempt(
+                check_shortages(self.unit_of_work(), now=self.now, reminders=REMINDERS),
+                None,
+                "check shortages",
+            )
+            if expected_none:
+                assert added == 0
+                assert warned == 0
+
     @staticmethod
     def _pick_user(users: dict[int, Organisation], owner_id: int, actor: str) -> int:
         """Return the user of the owning organisation, or of another one for an "other" actor."""
@@ -544,7 +701,8 @@ class LicenseMachine(RuleBasedStateMachine):
                 assert license.email is None, license
             else:
                 assert license.customer_id is not None, license
-            if license.state is LicenseState.ASSIGNED:
+            if license.state in (LicenseState.ASSIGNED, LicenseState.EXPIRED):
+                # A retired license keeps the address and dates it had when it expired.
                 assert license.email is not None, license
                 assert license.assigned_at is not None, license
                 assert license.expires_at is not None, license
@@ -580,6 +738,13 @@ class LicenseMachine(RuleBasedStateMachine):
             if license.state is LicenseState.ASSIGNED and not license.is_expired(self.now)
         )
         assert all(count == 1 for count in holders.values()), holders
+
+    @invariant()
+    def expired_stay_expired(self) -> None:
+        """A retired license is never assigned, unassigned or moved again."""
+        current = {license.id: license for license in self.rows().licenses}
+        for license_id, retired in self.retired.items():
+            assert current[license_id] == retired, (current[license_id], retired)
 
     @invariant()
     def stock_matches_model(self) -> None:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli import audit, cards, demo, members, organisations, run, stock
+from bot.cli import audit, cards, demo, members, notifications, organisations, run, stock
 from bot.cli.errors import CommandFailed, InvalidArgument
 from bot.config import CONFIG_PATH_VARIABLE, DEFAULT_CONFIG_FILENAME, ConfigError, load_settings
 from core.errors import DomainError
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(commands)
     cards.add_parser(commands)
     stock.add_parser(commands)
+    notifications.add_parser(commands)
     return parser
 
 

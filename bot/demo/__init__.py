@@ -5,7 +5,9 @@ members, a dealer's stock and license cards. It then builds the same
 Application as production, with an ``OfflineBotApi`` in place of the
 network, and lets the person at the terminal chat with it as one of the
 seeded people. Notifications are sent after each step, and each person
-reads theirs after switching to them with :as.
+reads theirs after switching to them with :as. ``/clock +13d`` moves the
+demo clock and runs the scheduler once, so reminders arrive as they would
+after that time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -45,13 +48,16 @@ async def run_demo(
     database_path: Path | None = None,
     input_stream: TextIO | None = None,
     output_stream: TextIO | None = None,
+    start: datetime | None = None,
 ) -> None:
     """Run the demo until :quit or the end of ``input_stream``.
 
     The demo data goes to ``database_path``, which must not exist yet, or to
     a temporary file that is deleted at the end. ``input_stream`` and
-    ``output_stream`` default to the standard input and output. Raises
-    DemoDatabaseExists when ``database_path`` exists.
+    ``output_stream`` default to the standard input and output. The demo
+    clock reads ``start`` when the demo begins (default: the machine's
+    time) and runs on from there. Raises DemoDatabaseExists when
+    ``database_path`` exists.
     """
     input_stream = input_stream or sys.stdin
     output_stream = output_stream or sys.stdout
@@ -69,8 +75,16 @@ async def run_demo(
                     "name another one with --database."
                 )
             database_note = f"Demo data is stored in {path}, which stays after the demo."
+        clock = ShiftedClock()
+        if start is not None:
+            clock.advance(start - datetime.now(UTC))
         await _run_on_new_database(
-            settings, path, database_note, input_stream=input_stream, output_stream=output_stream
+            settings,
+            path,
+            database_note,
+            clock,
+            input_stream=input_stream,
+            output_stream=output_stream,
         )
 
 
@@ -78,11 +92,11 @@ async def _run_on_new_database(
     settings: Settings,
     path: Path,
     database_note: str,
+    clock: ShiftedClock,
     *,
     input_stream: TextIO,
     output_stream: TextIO,
 ) -> None:
-    clock = ShiftedClock()
     database = Database(sqlite_url(path))
     try:
         await database.create_schema()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.ext import Application
 
 from bot.clock import ShiftedClock
 from bot.delivery import deliver_due
-from bot.demo.seed import DemoData, DemoPerson
+from bot.demo.seed import GERMAN_TIMEZONE, DemoData, DemoPerson
 from bot.demo.terminal import (
     DEMO_PREFIX,
     HELP_LINES,
@@ -25,8 +26,10 @@ from bot.demo.terminal import (
     Quit,
     ReplyTo,
     SendText,
+    ShowClock,
     ShowHelp,
     SwitchPerson,
+    describe_duration,
     find_button,
     parse_line,
     prompt,
@@ -35,6 +38,8 @@ from bot.demo.terminal import (
 )
 from bot.offline_api import ApiCall, OfflineBotApi, SentMessage
 from bot.offline_updates import UpdateFactory
+from bot.scheduling import ScanCounts, run_scheduled_work
+from bot.services import SERVICES_KEY, Services
 from core.use_cases.membership import describe_member
 from storage.database import Database
 from storage.outbox import Outbox
@@ -46,6 +51,9 @@ _QUIET_INTERVAL_SECONDS = 0.02
 _MAX_QUIET_CHECKS = 50
 # Claimer id of the demo's notification dispatcher, which runs after each step.
 DEMO_CLAIMER = "demo-session"
+# One delivery run sends one batch of notifications. The demo runs it again
+# until nothing is due, and stops after this many runs in any case.
+_MAX_DELIVERY_RUNS = 20
 
 
 async def read_line(stream: TextIO) -> str:
@@ -164,18 +172,35 @@ class DemoSession:
             self._write(f"{DEMO_PREFIX}You are now {self._current.user.full_name}.")
             self._print_unread()
         elif isinstance(command, AdvanceClock):
-            self._clock.advance(timedelta(days=command.days))
-            now = self._clock.now()
-            self._write(
-                f"{DEMO_PREFIX}The demo clock moved {command.days} days forward "
-                f"and now reads {now:%Y-%m-%d %H:%M} UTC."
-            )
+            await self._advance_clock(command.delta)
+        elif isinstance(command, ShowClock):
+            self._write(f"{DEMO_PREFIX}The demo clock reads {_describe_time(self._clock.now())}.")
         elif isinstance(command, SendText):
             await self._deliver(self._factory.message(self._current.user, command.text))
         elif isinstance(command, ReplyTo):
             await self._reply(command)
         elif isinstance(command, PressButton):
             await self._press(command)
+
+    async def _advance_clock(self, delta: timedelta) -> None:
+        """Move the clock, run the scheduler once at the new time and send what it added.
+
+        A real bot scans every minute. One scan after the jump finds the same
+        reminders, because each scan derives what is due from the database.
+        A reminder whose time came and went during the jump is sent late,
+        once, as after a day offline.
+        """
+        self._clock.advance(delta)
+        now = self._clock.now()
+        self._write(
+            f"{DEMO_PREFIX}The demo clock moved {describe_duration(delta)} forward "
+            f"and now reads {_describe_time(now)}."
+        )
+        services: Services = self._application.bot_data[SERVICES_KEY]
+        counts = await run_scheduled_work(services, now)
+        self._write(f"{DEMO_PREFIX}{_describe_scan(counts)}")
+        await self._send_outbox()
+        self.print_new_calls()
 
     async def _reply(self, command: ReplyTo) -> None:
         try:
@@ -210,10 +235,17 @@ class DemoSession:
         update = Update.de_json(data, self._application.bot)
         await self._application.process_update(update)
         await self._wait_until_quiet()
-        await deliver_due(
-            self._application.bot, self._outbox, now=self._clock.now(), claimer=DEMO_CLAIMER
-        )
+        await self._send_outbox()
         self.print_new_calls()
+
+    async def _send_outbox(self) -> None:
+        """Send every notification that is due at the demo clock's time."""
+        for _ in range(_MAX_DELIVERY_RUNS):
+            report = await deliver_due(
+                self._application.bot, self._outbox, now=self._clock.now(), claimer=DEMO_CLAIMER
+            )
+            if report.claimed == 0:
+                return
 
     async def _wait_until_quiet(self) -> None:
         seen = len(self._api.calls)
@@ -305,3 +337,28 @@ class DemoSession:
     def _write(self, line: str) -> None:
         self._output.write(line + "\n")
         self._output.flush()
+
+
+def _describe_time(moment: datetime) -> str:
+    """Return ``moment`` in the time zone of the demo's German organisations and in UTC."""
+    local = moment.astimezone(ZoneInfo(GERMAN_TIMEZONE))
+    return f"{local:%Y-%m-%d %H:%M %Z} in {GERMAN_TIMEZONE} ({moment:%Y-%m-%d %H:%M} UTC)"
+
+
+def _describe_scan(counts: ScanCounts) -> str:
+    found = [
+        _count(count, noun)
+        for count, noun in (
+            (counts.reminders, "reminder message"),
+            (counts.expired, "expired license"),
+            (counts.shortages, "shortage warning"),
+        )
+        if count
+    ]
+    if not found:
+        return "The scheduler ran once at the new time and found nothing due."
+    return f"The scheduler ran once at the new time and found {', '.join(found)}."
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

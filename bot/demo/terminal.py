@@ -7,8 +7,10 @@ database.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.offline_api import NOT_MODIFIED, ApiCall
@@ -18,6 +20,11 @@ BOT_PREFIX = "bot > "
 DEMO_PREFIX = "demo > "
 _CONTINUATION = " " * len(BOT_PREFIX)
 _MAX_ADVANCE_DAYS = 3650
+_MAX_ADVANCE = timedelta(days=_MAX_ADVANCE_DAYS)
+# The demo command that moves the clock, typed like a bot command.
+CLOCK_COMMAND = "/clock"
+# A forward move of the clock such as +13d, +2h, +30m or +1d12h.
+_DURATION = re.compile(r"\+?(?:(\d{1,5})d)?(?:(\d{1,6})h)?(?:(\d{1,7})m)?", re.IGNORECASE)
 
 HELP_LINES = (
     "Lines that do not start with ':' are sent to the bot as messages from the",
@@ -31,7 +38,11 @@ HELP_LINES = (
     '                      number, as in :press "2"',
     "  :reply TEXT         send TEXT as a reply to the bot's latest message",
     "  :reply N TEXT       send TEXT as a reply to message N",
-    "  :advance DAYS       move the demo clock forward, e.g. past a cancel window",
+    "  /clock              show the demo clock",
+    "  /clock +DURATION    move the demo clock forward, such as /clock +13d, +2h, +30m",
+    "                      or +1d12h, then run the scheduler once: reminders that",
+    "                      are due by then arrive in the chats they are for",
+    "  :advance DAYS       the same as /clock +DAYSd",
     "  :quit               end the demo (so does end of input, Ctrl-D)",
     "Start a line with '::' to send a message that starts with ':'.",
 )
@@ -48,6 +59,11 @@ FIRST_PATH_LINES = (
     "     ':press Yes, cancel the issuance'. PO-1 is not listed: its license is assigned.",
     "  6. ':as customer', /history, ':press Cancel PO-2', ':press Yes, cancel the order'.",
     "  7. ':as hq', then '/audit PO-2' shows each step.",
+    "Reminders, by moving the demo clock:",
+    "  8. ':as customer', /order with PO-3 and 1, then ':press Confirm'.",
+    "  9. '/clock +13d': the cancel window of PO-3 closes in 24 hours, and a reminder",
+    "     with a Cancel button arrives.",
+    " 10. '/clock +1d': the window has closed, and a second reminder says so.",
 )
 
 
@@ -93,7 +109,14 @@ class ReplyTo:
 
 @dataclass(frozen=True, slots=True)
 class AdvanceClock:
-    days: int
+    """Move the demo clock forward by ``delta``, then run the scheduler once."""
+
+    delta: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ShowClock:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +125,15 @@ class Quit:
 
 
 DemoCommand = (
-    SendText | ShowHelp | ListPeople | SwitchPerson | PressButton | ReplyTo | AdvanceClock | Quit
+    SendText
+    | ShowHelp
+    | ListPeople
+    | SwitchPerson
+    | PressButton
+    | ReplyTo
+    | AdvanceClock
+    | ShowClock
+    | Quit
 )
 
 
@@ -116,6 +147,9 @@ def parse_line(line: str) -> DemoCommand | None:
         return None
     if text.startswith("::"):
         return SendText(text[1:])
+    command, _, argument = text.partition(" ")
+    if command.lower() == CLOCK_COMMAND:
+        return parse_clock(argument.strip())
     if not text.startswith(":"):
         return SendText(text)
     name, _, argument = text[1:].partition(" ")
@@ -161,7 +195,45 @@ def _parse_advance(argument: str) -> AdvanceClock:
             f"Invalid number of days {argument!r}. Use a whole number from 1 to "
             f"{_MAX_ADVANCE_DAYS}, as in :advance 15."
         )
-    return AdvanceClock(days=int(argument))
+    return AdvanceClock(timedelta(days=int(argument)))
+
+
+def parse_clock(argument: str) -> ShowClock | AdvanceClock:
+    """Parse the argument of /clock: none shows the clock, a duration moves it forward."""
+    if not argument:
+        return ShowClock()
+    usage = (
+        "Use days (d), hours (h) and minutes (m) in that order, such as /clock +13d, "
+        "/clock +2h, /clock +30m or /clock +1d12h."
+    )
+    if argument.startswith("-"):
+        raise DemoInputError(f"The demo clock only moves forward, so {argument!r} is invalid.")
+    compact = argument.replace(" ", "")
+    match = _DURATION.fullmatch(compact)
+    if match is None or not any(match.groups()):
+        raise DemoInputError(f"Invalid duration {argument!r}. {usage}")
+    days, hours, minutes = (int(group or 0) for group in match.groups())
+    delta = timedelta(days=days, hours=hours, minutes=minutes)
+    if delta <= timedelta(0):
+        raise DemoInputError(f"The duration {argument!r} is zero. {usage}")
+    if delta > _MAX_ADVANCE:
+        raise DemoInputError(
+            f"The duration {argument!r} is longer than {_MAX_ADVANCE_DAYS} days. {usage}"
+        )
+    return AdvanceClock(delta)
+
+
+def describe_duration(delta: timedelta) -> str:
+    """Return a forward move of the clock in words, such as "1 day 12 hours"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"{count} {unit}{'' if count == 1 else 's'}"
+        for count, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
+        if count
+    ]
+    return " ".join(parts) or "0 minutes"
 
 
 def _required(argument: str, usage: str) -> str:

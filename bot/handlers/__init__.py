@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CommandHandler
 
 from bot.handlers.audit import build_audit_handlers
+from bot.handlers.auto_assign import build_auto_assign_handlers
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.handlers.dealer import build_dealer_handlers
 from bot.handlers.errors import handle_error
@@ -17,6 +18,7 @@ from bot.handlers.issuing import (
     build_issue_reply_handler,
     build_issuing_handlers,
 )
+from bot.handlers.membership_updates import add_membership_handlers
 from bot.handlers.order import build_closed_form_handlers, build_order_conversation
 from bot.handlers.private_only import build_private_only_handler
 from bot.handlers.start import show_help, start
@@ -33,6 +35,7 @@ def register_handlers(application: Application) -> None:
             *build_dealer_handlers(),
             *build_issuing_handlers(),
             *build_inventory_handlers(),
+            *build_auto_assign_handlers(),
             *build_issuances_handlers(),
             *build_audit_handlers(),
             *build_closed_form_handlers(),
@@ -44,4 +47,5 @@ def register_handlers(application: Application) -> None:
     # read before any conversation sees it.
     application.add_handler(build_private_only_handler(), group=-2)
     application.add_handler(build_issue_reply_handler(), group=ISSUE_REPLY_GROUP)
+    add_membership_handlers(application)
     application.add_error_handler(handle_error)

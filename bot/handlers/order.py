@@ -1,5 +1,8 @@
 """The /order conversation: PO number, number of licenses, then confirmation.
 
+The Order button of a shortage warning opens the same form with the number
+of licenses filled in, so it asks only for the PO number.
+
 The draft lives in ``user_data`` until the person confirms; only then does
 ``place_order`` write anything, in one transaction. Each summary carries a
 draft number in its buttons, so a button of an older summary, a second
@@ -31,9 +34,11 @@ from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import (
     ORDER_FORM_PATTERN,
+    ORDER_MISSING_PATTERN,
     ConfirmOrder,
     DiscardOrder,
     InvalidCallbackData,
+    OrderMissing,
     decode,
 )
 from bot.delivery import request_delivery
@@ -48,7 +53,7 @@ from core.errors import (
     InvalidPoNumber,
     InvalidQuantity,
 )
-from core.orders import parse_quantity
+from core.orders import check_quantity, parse_quantity
 from core.use_cases.ordering import OrderForm, check_po_number, place_order, start_order
 
 logger = logging.getLogger(__name__)
@@ -66,12 +71,17 @@ class OrderState(enum.Enum):
 
 @dataclass(slots=True)
 class OrderDraft:
-    """The answers gathered so far; ``number`` ties buttons to this draft."""
+    """The answers gathered so far; ``number`` ties buttons to this draft.
+
+    ``preset_quantity`` is set when the form was opened from a shortage
+    warning: the form then skips the question for the number of licenses.
+    """
 
     number: int
     form: OrderForm
     po_number: str | None = None
     quantity: int | None = None
+    preset_quantity: int | None = None
 
 
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState | int:
@@ -92,8 +102,49 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderStat
     return OrderState.PO_NUMBER
 
 
+async def begin_with_quantity(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> OrderState | None:
+    """Open a draft for the number of licenses a shortage warning named; ask for the PO number.
+
+    The number comes from callback data, which can be forged, so it is
+    checked here and again by ``place_order`` at Confirm. A rejected press
+    returns None, which leaves an order form that is already open as it was.
+    """
+    services = get_services(context)
+    query = update.callback_query
+    user = update.effective_user
+    assert query is not None and user is not None
+    try:
+        pressed = decode(query.data)
+    except InvalidCallbackData:
+        pressed = None
+    if not isinstance(pressed, OrderMissing):
+        logger.warning("user %s sent unknown order callback data %r", user.id, query.data)
+        await query.answer(views.UNKNOWN_ORDER_BUTTON, show_alert=True)
+        return None
+    if other_open_form(context, "order") is not None:
+        await query.answer(views.FORM_BUSY_BUTTON, show_alert=True)
+        return None
+    try:
+        quantity = check_quantity(pressed.quantity, services.policy.max_licenses_per_order)
+        form = await start_order(services.database.unit_of_work(), telegram_user_id=user.id)
+    except DomainError as error:
+        await refuse(update, error)
+        return None
+    await query.answer()
+    context.user_data[_DRAFT_KEY] = OrderDraft(
+        number=secrets.randbelow(2**31), form=form, preset_quantity=quantity
+    )
+    await send_html(update, views.ask_po_number(form, quantity))
+    return OrderState.PO_NUMBER
+
+
 async def receive_po_number(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState:
-    """Store the PO number if it is valid and unused, then ask for the quantity."""
+    """Store the PO number if it is valid and unused, then ask for the quantity.
+
+    A draft with a preset number of licenses goes straight to the summary.
+    """
     services = get_services(context)
     draft = _draft(context)
     assert update.message is not None and update.effective_user is not None
@@ -104,8 +155,14 @@ async def receive_po_number(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             text=update.message.text or "",
         )
     except (InvalidPoNumber, DuplicatePoNumber) as error:
-        await send_html(update, views.retry_question(str(error), views.ask_po_number(draft.form)))
+        question = views.ask_po_number(draft.form, draft.preset_quantity)
+        await send_html(update, views.retry_question(str(error), question))
         return OrderState.PO_NUMBER
+    if draft.preset_quantity is not None:
+        draft.quantity = draft.preset_quantity
+        text, markup = views.summary(draft.form, draft.po_number, draft.quantity, draft.number)
+        await send_html(update, text, markup)
+        return OrderState.CONFIRM
     maximum = services.policy.max_licenses_per_order
     await send_html(update, views.ask_quantity(draft.po_number, maximum))
     return OrderState.QUANTITY
@@ -162,7 +219,8 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
             await query.answer(views.ALREADY_PLACED.format(po_number=draft.po_number))
             return ConversationHandler.END
         await query.answer()
-        await send_html(update, views.retry_question(str(error), views.ask_po_number(draft.form)))
+        question = views.ask_po_number(draft.form, draft.preset_quantity)
+        await send_html(update, views.retry_question(str(error), question))
         return OrderState.PO_NUMBER
     except InvalidQuantity as error:
         await query.answer()
@@ -232,6 +290,21 @@ async def closed_form_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await query.answer(views.FORM_CLOSED, show_alert=True)
 
 
+class _OwnButtonHandler(CallbackQueryHandler):
+    """A CallbackQueryHandler that never takes a query without callback data.
+
+    python-telegram-bot 22.8 hands a query with empty data to every
+    CallbackQueryHandler, whatever its pattern. As an entry point of this
+    conversation, which comes first, it would take every such query from
+    the handlers registered after it.
+    """
+
+    def check_update(self, update: object) -> bool | object | None:
+        if isinstance(update, Update) and update.callback_query and not update.callback_query.data:
+            return None
+        return super().check_update(update)
+
+
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> OrderDraft:
     return context.user_data[_DRAFT_KEY]
 
@@ -261,7 +334,10 @@ def _conversation() -> ConversationHandler:
     text_answer = PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
     not_text = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
     return ConversationHandler(
-        entry_points=[CommandHandler("order", begin, filters=PRIVATE_MESSAGE)],
+        entry_points=[
+            CommandHandler("order", begin, filters=PRIVATE_MESSAGE),
+            _OwnButtonHandler(begin_with_quantity, pattern=ORDER_MISSING_PATTERN),
+        ],
         states={
             OrderState.PO_NUMBER: [MessageHandler(text_answer, receive_po_number)],
             OrderState.QUANTITY: [MessageHandler(text_answer, receive_quantity)],

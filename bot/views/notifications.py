@@ -4,30 +4,25 @@ A notification stores its kind and a payload of JSON values (see
 ``core.use_cases.notify.order_payload``). The text is made when the message
 is sent, with every date in the time zone of the recipient's organisation:
 ``dealer_timezone`` for a dealer's members, ``customer_timezone`` for a
-customer's members.
+customer's members. The texts of reminders are in ``bot.views.reminders``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import AskIssue, encode
 from bot.views.formatting import escape, local_date, local_datetime, plural
+from bot.views.payload import InvalidPayload, Rendered, read_moment, read_number, read_text
+from bot.views.reminders import REMINDER_RENDERERS
 from core.notifications import Notification, NotificationKind
 from core.organisations import Tier
 
 ISSUE_BUTTON = "Issue"
 REPLY_HINT = "Reply <b>issue</b> to this message to issue it."
-
-Rendered = tuple[str, InlineKeyboardMarkup | None]
-
-
-class InvalidPayload(ValueError):
-    """A stored notification lacks a value its text needs, or has one of the wrong type."""
 
 
 def render_notification(notification: Notification) -> Rendered:
@@ -50,12 +45,12 @@ def render_notification(notification: Notification) -> Rendered:
 
 def _order_placed(notification: Notification) -> Rendered:
     payload = notification.payload
-    timezone = _text(payload, "dealer_timezone")
+    timezone = read_text(payload, "dealer_timezone")
     text = (
-        f"<b>New order</b> from <b>{escape(_text(payload, 'customer'))}</b>\n"
-        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
-        f"Licenses: {_number(payload, 'quantity')}\n"
-        f"Ordered: {local_date(_moment(payload, 'ordered_at'), timezone)}\n\n"
+        f"<b>New order</b> from <b>{escape(read_text(payload, 'customer'))}</b>\n"
+        f"PO number: <b>{escape(read_text(payload, 'po_number'))}</b>\n"
+        f"Licenses: {read_number(payload, 'quantity')}\n"
+        f"Ordered: {local_date(read_moment(payload, 'ordered_at'), timezone)}\n\n"
         f"{REPLY_HINT} Or press {ISSUE_BUTTON}."
     )
     order_id = notification.order_id
@@ -67,12 +62,12 @@ def _order_placed(notification: Notification) -> Rendered:
 
 def _order_cancelled(notification: Notification) -> Rendered:
     payload = notification.payload
-    timezone = _text(payload, "dealer_timezone")
-    quantity = _number(payload, "quantity")
-    ordered = local_date(_moment(payload, "ordered_at"), timezone)
+    timezone = read_text(payload, "dealer_timezone")
+    quantity = read_number(payload, "quantity")
+    ordered = local_date(read_moment(payload, "ordered_at"), timezone)
     text = (
-        f"<b>Order cancelled</b> by <b>{escape(_text(payload, 'customer'))}</b>\n"
-        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
+        f"<b>Order cancelled</b> by <b>{escape(read_text(payload, 'customer'))}</b>\n"
+        f"PO number: <b>{escape(read_text(payload, 'po_number'))}</b>\n"
         f"Licenses: {quantity}, ordered {ordered}\n"
         f"Cancelled: {local_date(notification.created_at, timezone)}\n\n"
         "Nothing is to be issued for this order."
@@ -82,12 +77,12 @@ def _order_cancelled(notification: Notification) -> Rendered:
 
 def _order_issued(notification: Notification) -> Rendered:
     payload = notification.payload
-    timezone = _text(payload, "customer_timezone")
+    timezone = read_text(payload, "customer_timezone")
     text = (
-        f"<b>Licenses issued</b> by <b>{escape(_text(payload, 'dealer'))}</b>\n"
-        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
-        f"Licenses: {_number(payload, 'quantity')}\n"
-        f"Issued: {local_date(_moment(payload, 'issued_at'), timezone)}\n\n"
+        f"<b>Licenses issued</b> by <b>{escape(read_text(payload, 'dealer'))}</b>\n"
+        f"PO number: <b>{escape(read_text(payload, 'po_number'))}</b>\n"
+        f"Licenses: {read_number(payload, 'quantity')}\n"
+        f"Issued: {local_date(read_moment(payload, 'issued_at'), timezone)}\n\n"
         "The licenses are in your inventory now; see /inventory."
     )
     return text, None
@@ -95,17 +90,17 @@ def _order_issued(notification: Notification) -> Rendered:
 
 def _issuance_cancelled(notification: Notification) -> Rendered:
     payload = notification.payload
-    quantity = plural(_number(payload, "quantity"), "license")
+    quantity = plural(read_number(payload, "quantity"), "license")
     text = (
-        f"<b>Issuance cancelled</b> by <b>{escape(_text(payload, 'cancelled_by'))}</b>\n"
-        f"PO number: <b>{escape(_text(payload, 'po_number'))}</b>\n"
-        f"Customer: {escape(_text(payload, 'customer'))}\n"
-        f"Dealer: {escape(_text(payload, 'dealer'))}\n"
+        f"<b>Issuance cancelled</b> by <b>{escape(read_text(payload, 'cancelled_by'))}</b>\n"
+        f"PO number: <b>{escape(read_text(payload, 'po_number'))}</b>\n"
+        f"Customer: {escape(read_text(payload, 'customer'))}\n"
+        f"Dealer: {escape(read_text(payload, 'dealer'))}\n"
         f"Licenses: {quantity}\n"
-        f"Reason: {escape(_text(payload, 'reason'))}\n\n"
+        f"Reason: {escape(read_text(payload, 'reason'))}\n\n"
     )
     customer_deadline = local_datetime(
-        _moment(payload, "cancel_deadline"), _text(payload, "customer_timezone")
+        read_moment(payload, "cancel_deadline"), read_text(payload, "customer_timezone")
     )
     recipient = _recipient_tier(payload)
     if recipient is Tier.CUSTOMER:
@@ -134,29 +129,8 @@ _RENDERERS: dict[NotificationKind, Callable[[Notification], Rendered]] = {
     NotificationKind.ORDER_CANCELLED: _order_cancelled,
     NotificationKind.ORDER_ISSUED: _order_issued,
     NotificationKind.ISSUANCE_CANCELLED: _issuance_cancelled,
+    **REMINDER_RENDERERS,
 }
-
-
-def _text(payload: Mapping[str, Any], key: str) -> str:
-    value = payload[key]
-    if not isinstance(value, str):
-        raise TypeError(f"{key} must be a string, not {type(value).__name__}")
-    return value
-
-
-def _number(payload: Mapping[str, Any], key: str) -> int:
-    value = payload[key]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{key} must be an integer, not {type(value).__name__}")
-    return value
-
-
-def _moment(payload: Mapping[str, Any], key: str) -> datetime:
-    """Return the ISO 8601 moment stored under ``key``; it must carry its UTC offset."""
-    moment = datetime.fromisoformat(_text(payload, key))
-    if moment.tzinfo is None:
-        raise ValueError(f"{key} has no UTC offset: {payload[key]!r}")
-    return moment
 
 
 def _recipient_tier(payload: Mapping[str, Any]) -> Tier | None:
@@ -166,4 +140,4 @@ def _recipient_tier(payload: Mapping[str, Any]) -> Tier | None:
     """
     if payload.get("recipient_tier") is None:
         return None
-    return Tier(_number(payload, "recipient_tier"))
+    return Tier(read_number(payload, "recipient_tier"))

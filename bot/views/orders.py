@@ -14,9 +14,11 @@ from core.use_cases.ordering import OrderForm, PlacedOrder
 CANCEL_HINT = "Send /cancel to stop without ordering."
 
 
-def ask_po_number(form: OrderForm) -> str:
+def ask_po_number(form: OrderForm, quantity: int | None = None) -> str:
+    """Return the PO number question; ``quantity`` is the number of licenses if already set."""
+    licenses = f" of {plural(quantity, 'license')}" if quantity is not None else ""
     return (
-        f"New order for <b>{escape(form.customer.name)}</b> from dealer "
+        f"New order{licenses} for <b>{escape(form.customer.name)}</b> from dealer "
         f"<b>{escape(form.dealer.name)}</b>.\n\n"
         f"Send the PO number (up to {MAX_PO_LENGTH} characters). {CANCEL_HINT}"
     )
@@ -82,6 +84,11 @@ OUTDATED_FORM = (
     "This summary belongs to an older order form. Use the buttons of the latest summary."
 )
 ALREADY_PLACED = "This order was already placed (PO {po_number}). See /history."
+UNKNOWN_ORDER_BUTTON = "This button is no longer valid. Send /order to order licenses."
+FORM_BUSY_BUTTON = (
+    "You are in the middle of another form. Answer its question, or send /cancel "
+    "to leave it, then press the button again."
+)
 NO_OPEN_FORM = (
     "No form is open, so there is nothing to leave. To cancel a placed order, open /history."
 )

@@ -20,11 +20,20 @@ async def notify_members(
     payload: dict[str, Any],
     order_id: int | None = None,
     urgent: bool = False,
+    dedupe_key: str | None = None,
 ) -> int:
-    """Add one notification per member of the organisation and return how many."""
-    members = await uow.members.list_by_organisation(organisation_id)
-    for member in members:
-        await uow.notifications.add(
+    """Add one notification per reachable member of the organisation; return how many.
+
+    With ``dedupe_key`` each member's notification gets the key plus the
+    member id, and one that exists already is not added again.
+    """
+    organisation = await uow.organisations.get(organisation_id)
+    timezone = organisation.timezone if organisation else "UTC"
+    added = 0
+    for member in await uow.members.list_by_organisation(organisation_id):
+        if not member.reachable:
+            continue
+        stored = await uow.notifications.add(
             NewNotification(
                 kind=kind,
                 member_id=member.id,
@@ -33,9 +42,12 @@ async def notify_members(
                 order_id=order_id,
                 payload=payload,
                 urgent=urgent,
+                timezone=timezone,
+                dedupe_key=f"{dedupe_key}:m{member.id}" if dedupe_key else None,
             )
         )
-    return len(members)
+        added += int(stored)
+    return added
 
 
 def order_payload(order: Order, customer: Organisation, dealer: Organisation) -> dict[str, Any]:

@@ -231,6 +231,23 @@ class SqlLicenseRepository:
         licenses = await self._fetch(statement)
         return licenses[0] if licenses else None
 
+    async def list_assigned_expiring(self, before: datetime) -> list[License]:
+        """Return assigned licenses of every customer that expire before ``before``.
+
+        The soonest expiry comes first, then the lowest id. Licenses that have
+        expired but are still assigned, because their expiry was not processed
+        yet, are included. Expired (processed) licenses are not.
+        """
+        statement = (
+            select(_LICENSES)
+            .where(
+                _LICENSES.c.state == LicenseState.ASSIGNED.value,
+                _LICENSES.c.expires_at < before,
+            )
+            .order_by(_LICENSES.c.expires_at, _LICENSES.c.id)
+        )
+        return await self._fetch(statement)
+
     async def _fetch(self, statement: Any) -> list[License]:
         rows = (await self._session.execute(statement)).mappings()
         return [_to_license(row) for row in rows]

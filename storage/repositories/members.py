@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -34,6 +35,16 @@ class SqlMemberRepository:
         rows = await self._session.scalars(statement)
         return [_to_member(row) for row in rows]
 
+    async def set_reachable(self, telegram_user_id: int, reachable: bool) -> bool:
+        """Record whether the member can receive messages, or return False for a non-member."""
+        statement = (
+            update(MemberRow)
+            .where(MemberRow.telegram_user_id == telegram_user_id)
+            .values(reachable=reachable)
+        )
+        result = await self._session.execute(statement)
+        return result.rowcount == 1
+
     async def add(
         self, *, telegram_user_id: int, organisation_id: int, name: str, now: datetime
     ) -> Member:
@@ -63,4 +74,5 @@ def _to_member(row: MemberRow) -> Member:
         telegram_user_id=row.telegram_user_id,
         organisation_id=row.organisation_id,
         name=row.name,
+        reachable=row.reachable,
     )

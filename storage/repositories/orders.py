@@ -139,6 +139,34 @@ class SqlOrderRepository:
         statement = select(func.count()).select_from(OrderRow).where(*_pending_for(dealer_id))
         return (await self._session.scalars(statement)).one()
 
+    async def list_on_order_window_opened(self, after: datetime, before: datetime) -> list[Order]:
+        """Return orders on order whose cancel window opened in [after, before), oldest first."""
+        statement = (
+            select(OrderRow)
+            .where(
+                OrderRow.status == OrderStatus.ON_ORDER.value,
+                OrderRow.window_opened_at >= after,
+                OrderRow.window_opened_at < before,
+            )
+            .order_by(OrderRow.window_opened_at, OrderRow.id)
+        )
+        rows = await self._session.scalars(statement)
+        return [_to_order(row) for row in rows]
+
+    async def list_issued_between(self, after: datetime, before: datetime) -> list[Order]:
+        """Return issued orders whose issue date is in [after, before), oldest issue first."""
+        statement = (
+            select(OrderRow)
+            .where(
+                OrderRow.status == OrderStatus.ISSUED.value,
+                OrderRow.issued_at >= after,
+                OrderRow.issued_at < before,
+            )
+            .order_by(OrderRow.issued_at, OrderRow.id)
+        )
+        rows = await self._session.scalars(statement)
+        return [_to_order(row) for row in rows]
+
     async def page_pending_for_dealer(
         self, dealer_id: int, *, offset: int, limit: int
     ) -> list[Order]:

@@ -99,6 +99,16 @@ class SqlOrganisationRepository:
         rows = await self._session.scalars(statement)
         return [_to_organisation(row) for row in rows]
 
+    async def list_by_tier(self, tier: Tier) -> list[Organisation]:
+        """Return the organisations of one tier, oldest first."""
+        statement = (
+            select(OrganisationRow)
+            .where(OrganisationRow.tier == int(tier))
+            .order_by(OrganisationRow.id)
+        )
+        rows = await self._session.scalars(statement)
+        return [_to_organisation(row) for row in rows]
+
 
 def _to_organisation(row: OrganisationRow) -> Organisation:
     assert row.id is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from bot.config import (
     require_token,
 )
 from core.policy import LicensingPolicy
+from core.reminders import ReminderPolicy
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_0123456789ab"
 DATABASE_PASSWORD = "database-password-for-tests"
@@ -419,6 +420,192 @@ def test_every_invalid_key_reported(tmp_path: Path) -> None:
     assert len(message.splitlines()) == 2
     assert "bot.page_size" in message
     assert "bot.extra" in message
+
+
+# Scheduler and delivery
+
+SCHEDULER_AND_DELIVERY = """
+[scheduler]
+tick_seconds = 5
+window_reminder_hours = 48
+issuance_reminder_hours = 12
+expiry_reminder_days = [7, 60, 1]
+shortage_horizon_days = 30
+
+[delivery]
+interval_seconds = 60
+max_messages_per_second = 1
+max_messages_per_chat_per_second = 0.05
+claim_timeout_seconds = 3600
+max_attempts = 20
+quiet_hours_start = "23:59"
+quiet_hours_end = "00:00"
+"""
+
+
+def test_scheduler_and_delivery_defaults() -> None:
+    settings = load_settings(environ={})
+
+    assert settings.scheduler.tick_seconds == 60
+    assert settings.scheduler.expiry_reminder_days == [30, 7]
+    assert settings.delivery.interval_seconds == 2
+    assert settings.delivery.max_messages_per_second == 30
+    assert settings.delivery.max_messages_per_chat_per_second == 1.0
+    assert settings.delivery.claim_timeout_seconds == 600
+    assert settings.delivery.max_attempts == 5
+    assert settings.delivery.quiet_hours == (time(22, 0), time(7, 0))
+
+
+def test_default_reminders_match_core() -> None:
+    assert load_settings(environ={}).reminders == ReminderPolicy()
+
+
+def test_scheduler_and_delivery_read(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, SCHEDULER_AND_DELIVERY), environ={})
+
+    assert settings.scheduler.tick_seconds == 5
+    assert settings.delivery.interval_seconds == 60
+    assert settings.delivery.max_messages_per_second == 1
+    assert settings.delivery.max_messages_per_chat_per_second == 0.05
+    assert settings.delivery.claim_timeout_seconds == 3600
+    assert settings.delivery.max_attempts == 20
+    assert settings.delivery.quiet_hours == (time(23, 59), time(0, 0))
+
+
+def test_reminders_built_from_settings(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, SCHEDULER_AND_DELIVERY), environ={})
+
+    assert settings.reminders == ReminderPolicy(
+        window_lead=timedelta(hours=48),
+        issuance_lead=timedelta(hours=12),
+        expiry_leads=(timedelta(days=60), timedelta(days=7), timedelta(days=1)),
+        shortage_horizon=timedelta(days=30),
+    )
+
+
+def test_no_expiry_reminders_accepted(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[scheduler]\nexpiry_reminder_days = []\n")
+
+    assert load_settings(path, environ={}).reminders.expiry_leads == ()
+
+
+def test_whole_rate_per_chat_accepted(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[delivery]\nmax_messages_per_chat_per_second = 1\n")
+
+    assert load_settings(path, environ={}).delivery.max_messages_per_chat_per_second == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        ("[scheduler]\ntick_seconds = 4\n", "scheduler.tick_seconds", "5 to 3600"),
+        ("[scheduler]\ntick_seconds = 3601\n", "scheduler.tick_seconds", "5 to 3600"),
+        (
+            "[scheduler]\nwindow_reminder_hours = 0\n",
+            "scheduler.window_reminder_hours",
+            "1 to 336",
+        ),
+        (
+            "[scheduler]\nissuance_reminder_hours = 337\n",
+            "scheduler.issuance_reminder_hours",
+            "1 to 336",
+        ),
+        (
+            "[scheduler]\nexpiry_reminder_days = [30, 0]\n",
+            "scheduler.expiry_reminder_days.1",
+            "1 to 365",
+        ),
+        (
+            "[scheduler]\nexpiry_reminder_days = [366]\n",
+            "scheduler.expiry_reminder_days.0",
+            "1 to 365",
+        ),
+        (
+            "[scheduler]\nexpiry_reminder_days = [7, 30, 7]\n",
+            "scheduler.expiry_reminder_days",
+            "distinct",
+        ),
+        (
+            "[scheduler]\nshortage_horizon_days = 0\n",
+            "scheduler.shortage_horizon_days",
+            "1 to 365",
+        ),
+        ("[delivery]\ninterval_seconds = 0\n", "delivery.interval_seconds", "1 to 60"),
+        ("[delivery]\ninterval_seconds = 61\n", "delivery.interval_seconds", "1 to 60"),
+        (
+            "[delivery]\nmax_messages_per_second = 31\n",
+            "delivery.max_messages_per_second",
+            "1 to 30",
+        ),
+        (
+            "[delivery]\nmax_messages_per_chat_per_second = 0.04\n",
+            "delivery.max_messages_per_chat_per_second",
+            "0.05 to 1",
+        ),
+        (
+            "[delivery]\nmax_messages_per_chat_per_second = 1.5\n",
+            "delivery.max_messages_per_chat_per_second",
+            "0.05 to 1",
+        ),
+        (
+            "[delivery]\nclaim_timeout_seconds = 59\n",
+            "delivery.claim_timeout_seconds",
+            "60 to 3600",
+        ),
+        ("[delivery]\nmax_attempts = 0\n", "delivery.max_attempts", "1 to 20"),
+        ("[delivery]\nmax_attempts = 21\n", "delivery.max_attempts", "1 to 20"),
+    ],
+)
+def test_scheduler_and_delivery_range_named(
+    tmp_path: Path, text: str, key: str, expected: str
+) -> None:
+    path = write_config(tmp_path, text)
+
+    message = load_error(path)
+
+    assert f"invalid value for {key}" in message
+    assert expected in message
+
+
+@pytest.mark.parametrize("value", ['"7:00"', '"24:00"', '"07:60"', '"07:00:00"', '"7am"', "700"])
+def test_invalid_quiet_hours_named(tmp_path: Path, value: str) -> None:
+    path = write_config(tmp_path, f"[delivery]\nquiet_hours_end = {value}\n")
+
+    message = load_error(path)
+
+    assert "invalid value for delivery.quiet_hours_end" in message
+    assert "HH:MM" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[scheduler]\ntick_seconds = "60"\n', "scheduler.tick_seconds"),
+        ("[scheduler]\nexpiry_reminder_days = 30\n", "scheduler.expiry_reminder_days"),
+        ("[scheduler]\nexpiry_reminder_days = [30.0]\n", "scheduler.expiry_reminder_days.0"),
+        (
+            "[delivery]\nmax_messages_per_chat_per_second = true\n",
+            "delivery.max_messages_per_chat_per_second",
+        ),
+        ("[delivery]\nmax_messages_per_second = 29.5\n", "delivery.max_messages_per_second"),
+    ],
+)
+def test_scheduler_and_delivery_type_named(tmp_path: Path, text: str, key: str) -> None:
+    path = write_config(tmp_path, text)
+
+    message = load_error(path)
+
+    assert f"invalid value for {key}" in message
+    assert "Set it to" in message
+
+
+def test_example_config_holds_defaults() -> None:
+    example = Path(__file__).parents[2] / "config.example.toml"
+
+    settings = load_settings(example, environ={})
+
+    assert settings.scheduler == load_settings(environ={}).scheduler
+    assert settings.delivery == load_settings(environ={}).delivery
 
 
 # Secrets

@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot.application import build_application
 from bot.callbacks import AskIssue, encode
 from bot.config import Settings
+from bot.delivery import DeliveryReport, scheduled_dispatcher
 from bot.delivery.dispatcher import (
     DEFAULT_CLAIM_TIMEOUT,
     FIRST_RETRY_DELAY,
@@ -24,7 +25,12 @@ from bot.delivery.dispatcher import (
     MAX_RETRY_DELAY,
     retry_delay,
 )
-from bot.delivery.jobs import DELIVERY_JOB_NAME, IMMEDIATE_JOB_NAME, new_claimer_id
+from bot.delivery.jobs import (
+    DEFAULT_DELIVERY_INTERVAL,
+    DELIVERY_JOB_NAME,
+    IMMEDIATE_JOB_NAME,
+    new_claimer_id,
+)
 from bot.offline_updates import OfflineUser
 from bot.views.notifications import InvalidPayload, render_notification
 from core.notifications import (
@@ -79,7 +85,8 @@ async def add_dirk(harness: Harness) -> None:
 
 async def stored(harness: Harness) -> list[Notification]:
     """Return every notification of the outbox, oldest first."""
-    return await Outbox(harness.database).list(ALL_STATUSES, limit=1000)
+    newest_first = await Outbox(harness.database).list(ALL_STATUSES, limit=1000)
+    return sorted(newest_first, key=lambda item: item.id)
 
 
 def sends_to(harness: Harness, chat_id: int) -> int:
@@ -371,6 +378,112 @@ async def test_invalid_payload_fails_alone(harness: Harness) -> None:
     assert statuses == [NotificationStatus.FAILED, NotificationStatus.SENT]
 
 
+# Unreachable members
+
+
+async def deliver_as_application(harness: Harness) -> DeliveryReport:
+    """Run the Application's own dispatcher, which records members unreachable."""
+    return await scheduled_dispatcher(harness.application).deliver_due(harness.clock.now())
+
+
+async def reachable(harness: Harness, user: OfflineUser) -> bool:
+    async with harness.database.unit_of_work() as uow:
+        member = await uow.members.get_by_telegram_user(user.id)
+    assert member is not None
+    return member.reachable
+
+
+def chat_member_update(
+    harness: Harness, user: OfflineUser, old: str, new: str, chat: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Build the ``my_chat_member`` update that Telegram sends when ``user`` blocks the bot.
+
+    ``old`` and ``new`` are the bot's statuses in the chat: "kicked" when
+    blocked, "member" when unblocked.
+    """
+    bot_user = harness.api.bot_user_json()
+
+    def status(name: str) -> dict[str, Any]:
+        member: dict[str, Any] = {"status": name, "user": bot_user}
+        if name == "kicked":
+            member["until_date"] = 0
+        return member
+
+    return {
+        "update_id": 700_000 + len(harness.sent_updates),
+        "my_chat_member": {
+            "chat": chat or user.chat_json(),
+            "from": user.user_json(),
+            "date": harness.api.now_timestamp(),
+            "old_chat_member": status(old),
+            "new_chat_member": status(new),
+        },
+    }
+
+
+async def test_blocked_member_recorded(harness: Harness) -> None:
+    await add_dirk(harness)
+    await place(harness, "PO 7")
+    harness.api.fail_next(
+        "sendMessage", error_code=403, description="Forbidden: bot was blocked by the user"
+    )
+
+    report = await deliver_as_application(harness)
+    [blocked_call] = [call for call in harness.api.calls_of("sendMessage") if call.error]
+    blocked = DANA if blocked_call.params["chat_id"] == DANA.id else DIRK
+    other = DIRK if blocked is DANA else DANA
+    await place(harness, "PO 8")
+    later = await deliver_as_application(harness)
+
+    assert report.unreachable == 1
+    assert not await reachable(harness, blocked)
+    assert await reachable(harness, other)
+    assert later.sent == 1
+    assert sends_to(harness, other.id) == 2
+    assert [item.chat_id for item in await stored(harness)].count(blocked.id) == 1
+
+
+async def test_missing_chat_recorded(harness: Harness) -> None:
+    await place(harness)
+    harness.api.fail_next("sendMessage", error_code=400, description="Bad Request: chat not found")
+
+    report = await deliver_as_application(harness)
+
+    assert report.unreachable == 1
+    assert not await reachable(harness, DANA)
+
+
+async def test_unblock_makes_reachable(harness: Harness) -> None:
+    await harness.send(chat_member_update(harness, DANA, "member", "kicked"))
+    blocked = await reachable(harness, DANA)
+    await place(harness, "PO 7")
+
+    await harness.send(chat_member_update(harness, DANA, "kicked", "member"))
+    await place(harness, "PO 8")
+    await deliver_as_application(harness)
+
+    assert not blocked
+    assert await reachable(harness, DANA)
+    assert [item.payload["po_number"] for item in await stored(harness)] == ["PO 8"]
+    assert sends_to(harness, DANA.id) == 1
+
+
+async def test_start_makes_reachable(harness: Harness) -> None:
+    await harness.send(chat_member_update(harness, DANA, "member", "kicked"))
+
+    await harness.command(DANA, "start")
+
+    assert await reachable(harness, DANA)
+
+
+async def test_group_member_update_ignored(harness: Harness) -> None:
+    group = {"id": -1001234567890, "type": "supergroup", "title": "Clinic Staff"}
+
+    await harness.send(chat_member_update(harness, DANA, "member", "kicked", chat=group))
+
+    assert await reachable(harness, DANA)
+
+
 # Crashes and restarts
 
 
@@ -438,9 +551,9 @@ async def test_delivery_job_scheduled(harness: Harness) -> None:
     job_queue = harness.application.job_queue
     assert job_queue is not None
 
-    [job] = job_queue.jobs()
+    [job] = job_queue.get_jobs_by_name(DELIVERY_JOB_NAME)
 
-    assert job.name == DELIVERY_JOB_NAME
+    assert job.job.trigger.interval == DEFAULT_DELIVERY_INTERVAL
 
 
 async def test_order_form_requests_delivery(harness: Harness) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -39,13 +41,14 @@ class ScriptedInput:
         return False
 
 
-async def run_script(lines: list[str], tmp_path: Path) -> str:
+async def run_script(lines: list[str], tmp_path: Path, start: datetime | None = None) -> str:
     output = io.StringIO()
     await run_demo(
         Settings(),
         database_path=tmp_path / "demo.sqlite3",
         input_stream=ScriptedInput(lines, output),
         output_stream=output,
+        start=start,
     )
     return output.getvalue()
 
@@ -204,6 +207,136 @@ async def test_acceptance_path(tmp_path: Path) -> None:
     ]
     assert "reason: – → Sent <twice> & by mistake" in audit
     assert "status: Licenses on Order → Order Canceled" in audit
+    assert "Traceback" not in transcript
+    assert "Telegram rejected" not in transcript
+
+
+# The demo clock starts on a Monday morning in Berlin, so that the jumps below
+# land on the same days whatever the date of the run, and no leap day falls
+# inside the license year (2026-03-02 to 2027-03-02).
+REMINDER_START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+REMINDER_PATH = [
+    # PO-1: three licenses, issued and assigned; carl's auto-assign is off.
+    "/order",
+    "PO-1",
+    "3",
+    ":press Confirm",
+    ":as dealer",
+    ":reply issue",
+    ":press Yes, issue",
+    ":as customer",
+    "/assign",
+    "anna@example.com",
+    ":press Confirm",
+    "/assign",
+    "ben@example.com",
+    ":press Confirm",
+    "/assign",
+    "carl@example.com",
+    ":press Confirm",
+    "/autoassign carl@example.com off",
+    # PO-2 stays on order; PO-3 is issued and stays unused.
+    "/order",
+    "PO-2",
+    "1",
+    ":press Confirm",
+    "/order",
+    "PO-3",
+    "1",
+    ":press Confirm",
+    ":as dealer",
+    ":reply issue",
+    ":press Yes, issue",
+    ":as customer",
+    # Day 13: PO-2's cancel window closes in 24 hours, PO-3's issuance window too.
+    "/clock +13d",
+    ":as hq",
+    ":as bc",
+    ":as customer",
+    # Day 14: PO-2's cancel window has closed. An hour later nothing repeats.
+    "/clock +1d",
+    "/clock +1h",
+    # 2027-01-31: the licenses expire in 30 days.
+    "/clock +321d",
+    # 2027-02-16: two users with auto-assign on, one unused license.
+    "/clock +16d",
+    ":press Order 1 license",
+    "PO-4",
+    ":press Confirm",
+    # 2027-02-23: the licenses expire in 7 days.
+    "/clock +7d",
+    # 2027-03-02 11:00: the licenses expired, and PO-4's window closed an hour ago.
+    "/clock +7d1h",
+    "/clock +1h",
+    ":quit",
+]
+
+
+async def test_reminders_arrive_once(tmp_path: Path) -> None:
+    transcript = await run_script(REMINDER_PATH, tmp_path, start=REMINDER_START)
+
+    closing = step(transcript, "/clock +13d")
+    assert "bot > Cancel window closes soon\n" in closing
+    assert "The cancel window of order PO-2 closes on 2026-03-16 09:00 CET." in closing
+    assert "[1 Cancel PO-2]" in closing
+    assert "demo > (new message for Hana Sato — :as hq to read it)" in closing
+    assert "demo > (new message for Bruno Keller — :as bc to read it)" in closing
+    headquarters = step(transcript, ":as hq")
+    assert "bot > Issuance can be cancelled until 2026-03-16 08:00 UTC\n" in headquarters
+    assert "PO number: PO-3\n" in headquarters
+    assert "PO-1" not in headquarters
+    centre = step(transcript, ":as bc")
+    assert "bot > Issuance can be cancelled until 2026-03-16 09:00 CET\n" in centre
+    assert "PO number: PO-3\n" in centre
+    closed = step(transcript, "/clock +1d")
+    assert "The cancel window of order PO-2 closed on 2026-03-16 09:00 CET." in closed
+    assert "found nothing due" in step(transcript, "/clock +1h")
+
+    thirty_days = step(transcript, "/clock +321d")
+    for email in ("anna", "ben", "carl"):
+        expiring = f"The license of {email}@example.com expires on 2027-03-02, in 30 days."
+        assert expiring in thirty_days
+    shortage = step(transcript, "/clock +16d")
+    assert (
+        "2 users' licenses expire within 14 days, but only 1 unused license is left; "
+        "1 is missing." in shortage
+    )
+    assert "[1 Order 1 license]" in shortage
+    ordering = step(transcript, ":press Order 1 license")
+    assert "New order of 1 license for Clinic Am See" in ordering
+    assert "PO number: PO-4\n      Licenses: 1\n" in step(transcript, "PO-4")
+    assert "Order placed: PO-4, 1 license" in step(transcript, ":press Confirm", 7)
+    seven_days = step(transcript, "/clock +7d")
+    for email in ("anna", "ben", "carl"):
+        expiring = f"The license of {email}@example.com expires on 2027-03-02, in 7 days."
+        assert expiring in seven_days
+
+    expired = step(transcript, "/clock +7d1h")
+    assert "found 1 reminder message, 3 expired licenses." in expired
+    assert "bot > License renewed by auto-assign\n" in expired
+    assert "bot > No license left for " in expired
+    assert "bot > License expired\n      The license of carl@example.com expired" in expired
+    assert "The cancel window of order PO-4 closed on 2027-03-02 10:" in expired
+    assert "found nothing due" in step(transcript, "/clock +1h", 2)
+
+    # Each reminder arrived exactly once, and the one skipped by the late scan never.
+    for reminder, count in [
+        ("The cancel window of order PO-2 closes on", 1),
+        ("The cancel window of order PO-2 closed on", 1),
+        ("Issuance can be cancelled until", 2),
+        ("in 30 days.", 3),
+        ("in 7 days.", 3),
+        ("Licenses will run short", 1),
+        ("License renewed by auto-assign", 1),
+        ("No license left for ", 1),
+        ("bot > License expired\n", 1),
+        ("The cancel window of order PO-4 closed on", 1),
+        ("The cancel window of order PO-4 closes on", 0),
+        ("The cancel window of order PO-1", 0),
+        ("The cancel window of order PO-3", 0),
+    ]:
+        assert transcript.count(reminder) == count, reminder
     assert "Traceback" not in transcript
     assert "Telegram rejected" not in transcript
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.demo.terminal import (
@@ -65,7 +67,7 @@ def describe_chat(chat_id: int) -> str | None:
         (":reply PO-4711", ReplyTo("PO-4711")),
         (":reply 5", ReplyTo("5")),
         (":reply 12 five licenses", ReplyTo("five licenses", message_id=12)),
-        (":advance 15", AdvanceClock(15)),
+        (":advance 15", AdvanceClock(timedelta(days=15))),
         (":quit", Quit()),
         (":exit", Quit()),
         (":q", Quit()),

@@ -28,6 +28,7 @@ CUSTOMER_COMMANDS = [
     "assign",
     "unassign",
     "activate",
+    "autoassign",
     "dealer",
     "cancel",
     "start",

@@ -18,6 +18,7 @@ CUSTOMER_MENU = [
     "assign",
     "unassign",
     "activate",
+    "autoassign",
     "dealer",
     "cancel",
     "start",

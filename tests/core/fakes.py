@@ -2,16 +2,18 @@
 
 ``FakeDatabase`` stores the committed rows. Each ``async with`` block of a
 ``FakeUnitOfWork`` works on its own copy of them, and ``commit()`` writes the
-rows that the block changed back to the database. Leaving a block without
-``commit()`` discards its changes. Several units of work may share one
-database, which is how a test plays two requests at once.
+rows that the block changed or deleted back to the database. Leaving a block
+without ``commit()`` discards its changes. Several units of work may share
+one database, which is how a test plays two requests at once.
 
 The repositories enforce what the SQL schema enforces: unique organisation
-names, Telegram users and card keys, the unique (customer_id, po_key) index
-of orders, and the version checks of ``OrderRepository.replace`` and
-``LicenseRepository.move``. Conditional writes (``replace``, ``move``,
-``mark_used``, ``CardRepository.activate``) see the latest committed row, as
-an UPDATE with a WHERE clause does under READ COMMITTED.
+names, Telegram users, card keys and notification dedupe keys, the unique
+(customer_id, po_key) index of orders, and the version checks of
+``OrderRepository.replace`` and ``LicenseRepository.move``. Conditional
+writes (``replace``, ``move``, ``mark_used``, ``CardRepository.activate``)
+see the latest committed row, as an UPDATE with a WHERE clause does under
+READ COMMITTED. Time ranges such as ``list_issued_between`` include the start
+and exclude the end, as core.ports specifies.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from core.notifications import NewNotification, Notification, NotificationStatus
 from core.orders import NewOrder, Order, OrderStatus, po_number_key
 from core.organisations import Organisation, Tier, name_key
 
-# Tables of rows keyed by id (cards by key), which commit() copies row by row.
+# Tables of rows keyed by id or another unique key, which commit() copies or
+# deletes row by row.
 _ROW_TABLES = (
     "organisations",
     "members",
@@ -47,6 +50,9 @@ _ROW_TABLES = (
     "licenses",
     "cards",
     "notifications",
+    "notification_keys",
+    "license_users",
+    "shortages",
 )
 # Append-only tables, which commit() extends with the rows the block added.
 _LOG_TABLES = ("audit", "key_attempts")
@@ -73,9 +79,22 @@ class FakeKeyAttempt:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class FakeShortage:
+    """The shortage a customer was warned about: how many licenses are missing, and since when."""
+
+    missing: int
+    since: datetime
+
+
 @dataclass
 class FakeState:
-    """Rows of every table, keyed by id (invites by code, cards by key), and the logs."""
+    """Rows of every table, keyed by id, and the logs.
+
+    Invites are keyed by code, cards by key, notification dedupe keys by the
+    key (the value is the notification id), license users by (customer id,
+    e-mail address) and shortages by customer id.
+    """
 
     organisations: dict[int, Organisation] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
@@ -84,6 +103,9 @@ class FakeState:
     licenses: dict[int, License] = field(default_factory=dict)
     cards: dict[str, FakeCard] = field(default_factory=dict)
     notifications: dict[int, Notification] = field(default_factory=dict)
+    notification_keys: dict[str, int] = field(default_factory=dict)
+    license_users: dict[tuple[int, str], bool] = field(default_factory=dict)
+    shortages: dict[int, FakeShortage] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     key_attempts: list[FakeKeyAttempt] = field(default_factory=list)
 
@@ -98,6 +120,9 @@ class FakeState:
             licenses=dict(self.licenses),
             cards=dict(self.cards),
             notifications=dict(self.notifications),
+            notification_keys=dict(self.notification_keys),
+            license_users=dict(self.license_users),
+            shortages=dict(self.shortages),
             audit=list(self.audit),
             key_attempts=list(self.key_attempts),
         )
@@ -144,6 +169,8 @@ class FakeUnitOfWork:
         self.cards = FakeCardRepository(self)
         self.key_attempts = FakeKeyAttemptRepository(self)
         self.notifications = FakeNotificationRepository(self)
+        self.license_users = FakeLicenseUserRepository(self)
+        self.shortages = FakeShortageRepository(self)
 
     @property
     def committed(self) -> FakeState:
@@ -175,7 +202,10 @@ class FakeUnitOfWork:
             rows = getattr(working, table)
             target = getattr(committed, table)
             for key in keys:
-                target[key] = rows[key]
+                if key in rows:
+                    target[key] = rows[key]
+                else:
+                    target.pop(key, None)
             keys.clear()
         for table, rows in self._appended.items():
             getattr(committed, table).extend(rows)
@@ -190,6 +220,10 @@ class FakeUnitOfWork:
 
     def write(self, table: str, key: Any, row: Any) -> None:
         getattr(self.working(), table)[key] = row
+        self._written[table].add(key)
+
+    def delete(self, table: str, key: Any) -> None:
+        getattr(self.working(), table).pop(key, None)
         self._written[table].add(key)
 
     def latest(self, table: str, key: Any) -> Any:
@@ -270,6 +304,14 @@ class FakeOrganisationRepository:
         ]
         return sorted(children, key=lambda organisation: organisation.id)
 
+    async def list_by_tier(self, tier: Tier) -> list[Organisation]:
+        organisations = [
+            organisation
+            for organisation in self._uow.working().organisations.values()
+            if organisation.tier is tier
+        ]
+        return sorted(organisations, key=lambda organisation: organisation.id)
+
 
 class FakeMemberRepository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
@@ -285,6 +327,13 @@ class FakeMemberRepository:
             if member.organisation_id == organisation_id
         ]
         return sorted(members, key=lambda member: member.id)
+
+    async def set_reachable(self, telegram_user_id: int, reachable: bool) -> bool:
+        member = _find_member(self._uow.working().members.values(), telegram_user_id)
+        if member is None:
+            return False
+        self._uow.write("members", member.id, replace(member, reachable=reachable))
+        return True
 
     async def add(
         self, *, telegram_user_id: int, organisation_id: int, name: str, now: datetime
@@ -397,6 +446,24 @@ class FakeOrderRepository:
 
     async def count_pending_for_dealer(self, dealer_id: int) -> int:
         return len(self._pending_for(dealer_id))
+
+    async def list_on_order_window_opened(self, after: datetime, before: datetime) -> list[Order]:
+        orders = [
+            order
+            for order in self._uow.working().orders.values()
+            if order.status is OrderStatus.ON_ORDER and after <= order.window_opened_at < before
+        ]
+        return sorted(orders, key=lambda order: (order.window_opened_at, order.id))
+
+    async def list_issued_between(self, after: datetime, before: datetime) -> list[Order]:
+        orders = [
+            order
+            for order in self._uow.working().orders.values()
+            if order.status is OrderStatus.ISSUED
+            and order.issued_at is not None
+            and after <= order.issued_at < before
+        ]
+        return sorted(orders, key=lambda order: (order.issued_at, order.id))
 
     async def page_pending_for_dealer(
         self, dealer_id: int, *, offset: int, limit: int
@@ -613,6 +680,17 @@ class FakeLicenseRepository:
         ]
         return max(assigned, key=lambda license: (license.expires_at, license.id), default=None)
 
+    async def list_assigned_expiring(self, before: datetime) -> list[License]:
+        """Return assigned licenses that expire before ``before``, soonest first."""
+        expiring = [
+            license
+            for license in self._uow.working().licenses.values()
+            if license.state is LicenseState.ASSIGNED
+            and license.expires_at is not None
+            and license.expires_at < before
+        ]
+        return sorted(expiring, key=lambda license: (license.expires_at, license.id))
+
     def _stock_of(self, dealer_id: int) -> list[License]:
         return [
             license
@@ -668,10 +746,20 @@ class FakeNotificationRepository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    async def add(self, notification: NewNotification) -> None:
+    async def add(self, notification: NewNotification) -> bool:
         # The SQL table stores the payload as JSON, so json.dumps raises
         # TypeError here for a value that fails there, such as a datetime.
         json.dumps(notification.payload)
+        key = notification.dedupe_key
+        # A unique index also covers keys that another request committed meanwhile.
+        # NOTE: of two open blocks that add the same key, both are stored when
+        # both commit. PostgreSQL would make the second wait for the first and
+        # then store nothing, which the fake cannot play without blocking.
+        if key is not None and (
+            key in self._uow.working().notification_keys
+            or key in self._uow.committed.notification_keys
+        ):
+            return False
         stored = Notification(
             id=self._uow.database.next_id(),
             kind=notification.kind,
@@ -682,8 +770,12 @@ class FakeNotificationRepository:
             order_id=notification.order_id,
             payload=dict(notification.payload),
             urgent=notification.urgent,
+            timezone=notification.timezone,
         )
         self._uow.write("notifications", stored.id, stored)
+        if key is not None:
+            self._uow.write("notification_keys", key, stored.id)
+        return True
 
     async def get_by_message(self, chat_id: int, message_id: int) -> Notification | None:
         for notification in self._uow.working().notifications.values():
@@ -705,6 +797,44 @@ class FakeNotificationRepository:
             sent_at=now,
         )
         self._uow.write("notifications", notification_id, sent)
+
+
+class FakeLicenseUserRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def auto_assign(self, customer_id: int, email: str) -> bool:
+        return self._uow.working().license_users.get((customer_id, email), True)
+
+    async def set_auto_assign(self, customer_id: int, email: str, enabled: bool) -> None:
+        self._uow.write("license_users", (customer_id, email), enabled)
+
+
+class FakeShortageRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, customer_id: int) -> int | None:
+        shortage = self._uow.working().shortages.get(customer_id)
+        return shortage.missing if shortage is not None else None
+
+    async def set(self, customer_id: int, missing: int, now: datetime) -> None:
+        """Insert the customer's shortage, or update the missing number of a recorded one.
+
+        An update keeps the original ``since``. Like the CHECK constraint of
+        the SQL table, a missing number below 1 raises ValueError.
+        """
+        if missing < 1:
+            raise ValueError(f"Expected a missing number >= 1, got {missing}.")
+        recorded = self._uow.working().shortages.get(customer_id)
+        since = recorded.since if recorded is not None else now
+        self._uow.write("shortages", customer_id, FakeShortage(missing=missing, since=since))
+
+    async def clear(self, customer_id: int) -> None:
+        self._uow.delete("shortages", customer_id)
+
+    async def list_customers(self) -> list[int]:
+        return sorted(self._uow.working().shortages)
 
 
 def _find_by_name_key(organisations: Iterable[Organisation], key: str) -> Organisation | None:

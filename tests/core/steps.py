@@ -13,15 +13,20 @@ from core.notifications import Notification, NotificationKind
 from core.orders import Order
 from core.organisations import Organisation
 from core.policy import LicensingPolicy
-from core.use_cases.inventory import assign_license, preview_assign
+from core.reminders import ReminderPolicy
+from core.use_cases.expiry import check_shortages, process_expired_licenses
+from core.use_cases.inventory import assign_license, preview_assign, unassign_license
 from core.use_cases.issuances import CancelledIssuance, cancel_issuance
 from core.use_cases.issuing import IssuedOrder, issue_order
+from core.use_cases.license_users import set_auto_assign
 from core.use_cases.ordering import place_order
+from core.use_cases.reminders import scan_reminders
 from core.use_cases.supply import add_stock
 from tests.core.fakes import FakeDatabase, FakeUnitOfWork
 from tests.core.sample_tree import CUSTOMER_USER, DEALER_USER, HEADQUARTERS_USER, NOW
 
 POLICY = LicensingPolicy()
+REMINDERS = ReminderPolicy()
 
 
 async def stock(database: FakeDatabase, dealer: Organisation, count: int) -> int:
@@ -102,6 +107,46 @@ async def assign(
         license_id=preview.license.id,
         now=now,
     )
+
+
+async def unassign(
+    database: FakeDatabase, email: str, *, user: int = CUSTOMER_USER, now: datetime = NOW
+) -> License:
+    return await unassign_license(
+        FakeUnitOfWork(database), telegram_user_id=user, email=email, now=now
+    )
+
+
+async def set_auto(
+    database: FakeDatabase,
+    email: str,
+    enabled: bool,
+    *,
+    user: int = CUSTOMER_USER,
+    now: datetime = NOW,
+) -> str:
+    return await set_auto_assign(
+        FakeUnitOfWork(database), telegram_user_id=user, email=email, enabled=enabled, now=now
+    )
+
+
+async def scan(
+    database: FakeDatabase, now: datetime, reminders: ReminderPolicy = REMINDERS
+) -> int:
+    """Run one scheduler scan at ``now`` on a fresh unit of work, as after a restart."""
+    return await scan_reminders(
+        FakeUnitOfWork(database), now=now, policy=POLICY, reminders=reminders
+    )
+
+
+async def process_expired(database: FakeDatabase, now: datetime) -> int:
+    return await process_expired_licenses(FakeUnitOfWork(database), now=now)
+
+
+async def check(
+    database: FakeDatabase, now: datetime, reminders: ReminderPolicy = REMINDERS
+) -> int:
+    return await check_shortages(FakeUnitOfWork(database), now=now, reminders=reminders)
 
 
 def stock_of(database: FakeDatabase, dealer: Organisation) -> list[License]:

@@ -21,6 +21,7 @@ from tests.core.sample_tree import (
 from tests.core.steps import POLICY, notifications, place
 
 SECOND_DEALER_USER = 5_000_000_104
+SECOND_CUSTOMER_USER = 5_000_000_105
 
 
 async def cancel(database: FakeDatabase, order_id: int, *, after: timedelta) -> None:
@@ -85,6 +86,66 @@ async def test_notify_rolled_back_without_commit(database: FakeDatabase, tree: T
         )
 
     assert database.committed.notifications == {}
+
+
+async def notify_once(database: FakeDatabase, tree: Tree, key: str | None) -> int:
+    uow = FakeUnitOfWork(database)
+    async with uow:
+        added = await notify_members(
+            uow,
+            tree.customer.id,
+            NotificationKind.WINDOW_CLOSING,
+            now=NOW,
+            payload={},
+            dedupe_key=key,
+        )
+        await uow.commit()
+    return added
+
+
+async def test_notify_dedupe_key_once(database: FakeDatabase, tree: Tree) -> None:
+    first = await notify_once(database, tree, "window_closing:1")
+    second = await notify_once(database, tree, "window_closing:1")
+
+    assert first == 1
+    assert second == 0
+    assert len(database.committed.notifications) == 1
+
+
+async def test_notify_dedupe_key_per_member(database: FakeDatabase, tree: Tree) -> None:
+    second = await add_member(database, tree.customer, SECOND_CUSTOMER_USER, "Cleo")
+
+    added = await notify_once(database, tree, "window_closing:1")
+
+    assert added == 2
+    assert sorted(database.committed.notification_keys) == [
+        f"window_closing:1:m{tree.customer_member.id}",
+        f"window_closing:1:m{second.id}",
+    ]
+
+
+async def test_notify_dedupe_new_member_later(database: FakeDatabase, tree: Tree) -> None:
+    await notify_once(database, tree, "window_closing:1")
+    await add_member(database, tree.customer, SECOND_CUSTOMER_USER, "Cleo")
+
+    added = await notify_once(database, tree, "window_closing:1")
+
+    assert added == 1
+
+
+async def test_notify_without_key_repeats(database: FakeDatabase, tree: Tree) -> None:
+    first = await notify_once(database, tree, None)
+    second = await notify_once(database, tree, None)
+
+    assert first == 1
+    assert second == 1
+
+
+async def test_notify_organisation_timezone(database: FakeDatabase, tree: Tree) -> None:
+    await notify_once(database, tree, None)
+
+    [sent] = database.committed.notifications.values()
+    assert sent.timezone == "Europe/Berlin"
 
 
 def test_order_payload(tree: Tree) -> None:

@@ -434,3 +434,55 @@ async def test_stock_with_customer_rejected(database: Database, tree) -> None:
     async with database.unit_of_work() as uow:
         with pytest.raises(IntegrityError, match="ck_licenses_owner"):
             await uow.licenses.move([license], [broken])
+
+
+async def test_expired_round_trip(database: Database, tree) -> None:
+    (license,) = await _inventory(database, tree, 1)
+    assigned = await _assign(database, license, "ana@example.com", NOW)
+    expired = replace(assigned, state=LicenseState.EXPIRED, version=assigned.version + 1)
+
+    await _store(database, [assigned], [expired])
+    async with database.unit_of_work() as uow:
+        stored = await uow.licenses.get(license.id)
+
+    assert stored == expired
+
+
+async def test_expired_not_assignable(database: Database, tree) -> None:
+    (license,) = await _inventory(database, tree, 1)
+    assigned = await _assign(database, license, "ana@example.com", NOW + timedelta(days=1))
+    expired = replace(assigned, state=LicenseState.EXPIRED, version=assigned.version + 1)
+    await _store(database, [assigned], [expired])
+
+    async with database.unit_of_work() as uow:
+        picked = await uow.licenses.pick_assignable(tree.customer_id, NOW)
+        found = await uow.licenses.find_assigned(tree.customer_id, "ana@example.com")
+        counts = await uow.licenses.count_inventory(tree.customer_id, NOW)
+
+    assert picked is None
+    assert found is None
+    assert counts == (0, 0)
+
+
+async def test_expired_without_email_rejected(database: Database, tree) -> None:
+    (license,) = await _inventory(database, tree, 1)
+    assigned = await _assign(database, license, "ana@example.com", NOW)
+    broken = replace(
+        assigned, state=LicenseState.EXPIRED, email=None, version=assigned.version + 1
+    )
+
+    async with database.unit_of_work() as uow:
+        with pytest.raises(IntegrityError, match="ck_licenses_assignment"):
+            await uow.licenses.move([assigned], [broken])
+
+
+async def test_expired_without_customer_rejected(database: Database, tree) -> None:
+    (license,) = await _inventory(database, tree, 1)
+    assigned = await _assign(database, license, "ana@example.com", NOW)
+    broken = replace(
+        assigned, state=LicenseState.EXPIRED, customer_id=None, version=assigned.version + 1
+    )
+
+    async with database.unit_of_work() as uow:
+        with pytest.raises(IntegrityError, match="ck_licenses_owner"):
+            await uow.licenses.move([assigned], [broken])

@@ -131,11 +131,12 @@ async def test_issue_notifies_customer(database: Database, tree, people) -> None
 
     pending = await Outbox(database).list([NotificationStatus.PENDING], limit=10)
 
+    # Newest first.
     assert [notification.kind for notification in pending] == [
-        NotificationKind.ORDER_PLACED,
         NotificationKind.ORDER_ISSUED,
+        NotificationKind.ORDER_PLACED,
     ]
-    assert pending[1].chat_id == tree.member_telegram_user_id
+    assert pending[0].chat_id == tree.member_telegram_user_id
 
 
 async def test_unassign_keeps_expiry(database: Database, tree, people) -> None:

@@ -53,3 +53,51 @@ async def test_list_by_organisation(database: Database, tree) -> None:
         members = await uow.members.list_by_organisation(tree.customer_id)
 
     assert [member.id for member in members] == [tree.member_id, second.id]
+
+
+async def test_member_reachable_by_default(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        member = await uow.members.get_by_telegram_user(tree.member_telegram_user_id)
+
+    assert member.reachable is True
+
+
+async def test_set_unreachable(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        changed = await uow.members.set_reachable(tree.member_telegram_user_id, False)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        member = await uow.members.get_by_telegram_user(tree.member_telegram_user_id)
+        listed = await uow.members.list_by_organisation(tree.customer_id)
+
+    assert changed is True
+    assert member.reachable is False
+    assert listed[0].reachable is False
+
+
+async def test_set_reachable_again(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        await uow.members.set_reachable(tree.member_telegram_user_id, False)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        await uow.members.set_reachable(tree.member_telegram_user_id, True)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        member = await uow.members.get_by_telegram_user(tree.member_telegram_user_id)
+
+    assert member.reachable is True
+
+
+async def test_set_reachable_after_read(database: Database, tree) -> None:
+    # The member read earlier in the same unit of work must not hide the change.
+    async with database.unit_of_work() as uow:
+        await uow.members.get_by_telegram_user(tree.member_telegram_user_id)
+        await uow.members.set_reachable(tree.member_telegram_user_id, False)
+        member = await uow.members.get_by_telegram_user(tree.member_telegram_user_id)
+
+    assert member.reachable is False
+
+
+async def test_set_reachable_unknown_user(database: Database, tree) -> None:
+    async with database.unit_of_work() as uow:
+        assert await uow.members.set_reachable(42, False) is False

@@ -222,6 +222,7 @@ async def test_retry_due_at_retry_time(outbox: Outbox, notify) -> None:
     assert due.id == claimed.id
     assert due.attempts == 1
     assert due.last_error == "timed out"
+    assert due.next_attempt_at == retry_at
 
 
 async def test_retry_by_loser_rejected(outbox: Outbox, notify) -> None:
@@ -283,16 +284,169 @@ async def test_list_filters_and_limits(outbox: Outbox, notify) -> None:
     await outbox.mark_unreachable(claimed.id, claimer="a", error="blocked")
 
     pending = await outbox.list([NotificationStatus.PENDING], limit=10)
-    first_pending = await outbox.list([NotificationStatus.PENDING], limit=1)
+    newest_pending = await outbox.list([NotificationStatus.PENDING], limit=1)
     either = await outbox.list(
         [NotificationStatus.PENDING, NotificationStatus.UNREACHABLE], limit=10
     )
+    every = await outbox.list()
     nothing = await outbox.list([], limit=10)
 
     assert len(pending) == 2
-    assert first_pending == pending[:1]
+    assert newest_pending == pending[:1]
     assert [notification.id for notification in either] == sorted(
-        notification.id for notification in either
+        (notification.id for notification in either), reverse=True
     )
     assert len(either) == 3
+    assert either[-1].id == claimed.id
+    assert either[-1].last_error == "blocked"
+    assert every == either
     assert nothing == []
+
+
+async def test_list_newest_first(outbox: Outbox, notify) -> None:
+    await notify(3)
+
+    every = await outbox.list(limit=10)
+    newest_two = await outbox.list(limit=2)
+    ids = [notification.id for notification in every]
+
+    assert len(ids) == 3
+    assert ids == sorted(ids, reverse=True)
+    assert newest_two == every[:2]
+
+
+async def test_list_bad_limit_rejected(outbox: Outbox) -> None:
+    with pytest.raises(ValueError, match="limit >= 1"):
+        await outbox.list(limit=0)
+
+
+async def test_get_round_trip(outbox: Outbox, notify) -> None:
+    await notify()
+    claimed = await _claim_one(outbox)
+    await outbox.mark_failed(claimed.id, claimer="a", error="Bad Request: chat not found")
+
+    found = await outbox.get(claimed.id)
+
+    assert found.id == claimed.id
+    assert found.status is NotificationStatus.FAILED
+    assert found.attempts == 1
+    assert found.last_error == "Bad Request: chat not found"
+    assert found.timezone == "UTC"
+
+
+async def test_get_missing_is_none(outbox: Outbox) -> None:
+    assert await outbox.get(999_999) is None
+
+
+async def test_postpone_counts_no_attempt(outbox: Outbox, notify) -> None:
+    await notify()
+    claimed = await _claim_one(outbox)
+    until = NOW + timedelta(hours=9)
+
+    postponed = await outbox.postpone(claimed.id, claimer="a", until=until)
+    stored = await outbox.get(claimed.id)
+
+    assert postponed is True
+    assert stored.status is NotificationStatus.PENDING
+    assert stored.next_attempt_at == until
+    assert stored.attempts == 0
+
+
+async def test_postpone_keeps_last_error(outbox: Outbox, notify) -> None:
+    await notify()
+    claimed = await _claim_one(outbox)
+    await outbox.mark_retry(claimed.id, claimer="a", error="timed out", retry_at=NOW)
+    reclaimed = await _claim_one(outbox)
+
+    await outbox.postpone(reclaimed.id, claimer="a", until=NOW + timedelta(hours=1))
+    stored = await outbox.get(claimed.id)
+
+    assert stored.attempts == 1
+    assert stored.last_error == "timed out"
+
+
+async def test_postponed_due_at_until(outbox: Outbox, notify) -> None:
+    await notify()
+    claimed = await _claim_one(outbox)
+    until = NOW + timedelta(hours=9)
+    await outbox.postpone(claimed.id, claimer="a", until=until)
+
+    early = await _claim(outbox, "b", until - timedelta(microseconds=1))
+    due = await _claim_one(outbox, "b", until)
+
+    assert early == []
+    assert due.id == claimed.id
+    assert due.attempts == 0
+
+
+async def test_postpone_by_loser_rejected(outbox: Outbox, notify) -> None:
+    await notify()
+    claimed = await _claim_one(outbox)
+
+    postponed = await outbox.postpone(claimed.id, claimer="b", until=NOW + timedelta(hours=1))
+    stored = await outbox.get(claimed.id)
+
+    assert postponed is False
+    assert stored.status is NotificationStatus.SENDING
+
+
+async def test_postpone_unclaimed_rejected(outbox: Outbox, notify) -> None:
+    await notify()
+    (pending,) = await outbox.list([NotificationStatus.PENDING], limit=10)
+
+    assert await outbox.postpone(pending.id, claimer="a", until=NOW) is False
+
+
+async def test_abandoned_claim_taken_over(outbox: Outbox, notify) -> None:
+    # Dispatcher "a" claims and then crashes: it never marks the notification.
+    await notify()
+    abandoned = await _claim_one(outbox, "a")
+
+    at_timeout = await _claim(outbox, "b", NOW + STALE_AFTER)
+    taken_over = await _claim_one(outbox, "b", NOW + STALE_AFTER + timedelta(microseconds=1))
+    sent = await outbox.mark_sent(taken_over.id, claimer="b", message_id=7, now=NOW + STALE_AFTER)
+    late_mark = await outbox.mark_sent(abandoned.id, claimer="a", message_id=8, now=NOW)
+    stored = await outbox.get(abandoned.id)
+
+    assert at_timeout == []
+    assert taken_over.id == abandoned.id
+    assert sent is True
+    assert late_mark is False
+    assert stored.status is NotificationStatus.SENT
+    assert stored.sent_message_id == 7
+    assert stored.attempts == 1
+
+
+async def test_two_dispatchers_send_once(database: Database, outbox: Outbox, notify) -> None:
+    # Two bot processes on one database: separate engines, and so separate
+    # connection pools, each looping claim, send and mark until nothing is due.
+    await notify(1_000)
+    other_database = Database(database.engine.url.render_as_string(hide_password=False))
+    other_outbox = Outbox(other_database)
+    message_ids = iter(range(1, 1_000_000))
+
+    async def dispatch(box: Outbox, claimer: str) -> list[int]:
+        sent: list[int] = []
+        while claimed := await _claim(box, claimer, limit=20):
+            for notification in claimed:
+                await asyncio.sleep(0)  # stands in for the send, while the other claims
+                marked = await box.mark_sent(
+                    notification.id, claimer=claimer, message_id=next(message_ids), now=NOW
+                )
+                assert marked, f"{claimer} lost its claim on notification {notification.id}"
+                sent.append(notification.id)
+        return sent
+
+    try:
+        first, second = await asyncio.gather(dispatch(outbox, "a"), dispatch(other_outbox, "b"))
+    finally:
+        await other_database.dispose()
+    counts = Counter(first + second)
+    left = await outbox.list([NotificationStatus.PENDING, NotificationStatus.SENDING], limit=1_000)
+    sent = await outbox.list([NotificationStatus.SENT], limit=2_000)
+
+    assert len(counts) == 1_000
+    assert set(counts.values()) == {1}
+    assert left == []
+    assert len(sent) == 1_000
+    assert {notification.attempts for notification in sent} == {1}
