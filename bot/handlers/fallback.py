@@ -8,10 +8,12 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.handlers.chat_filters import GROUP_MESSAGE, PRIVATE_EDIT, PRIVATE_MESSAGE
+from bot.handlers.issuing import is_confirming_word
 from bot.menus import commands_for
 from bot.replies import send_html
 from bot.services import get_services
 from bot.views.welcome import NOT_LINKED_TEXT, unknown_command_text
+from core.organisations import Tier
 from core.use_cases.membership import describe_member
 
 logger = logging.getLogger(__name__)
@@ -21,6 +23,10 @@ PRIVATE_ONLY = (
     "Open a private chat with me and send /help."
 )
 NOT_UNDERSTOOD = "I did not understand that. Send /help to see what you can do."
+ISSUE_NEEDS_REPLY = (
+    "To issue an order, reply to my message about that order (swipe it or choose Reply) "
+    "with issue, or press its Issue button. /pending lists the orders waiting for you."
+)
 EDIT_NOT_READ = "I do not read edited messages. Please send the corrected text as a new message."
 MAX_COMMAND_ECHO = 33
 UNKNOWN_BUTTON = "This button is no longer valid. Send /help to start again."
@@ -49,7 +55,15 @@ async def stray_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     member = await describe_member(
         get_services(context).database.unit_of_work(), telegram_user_id=update.effective_user.id
     )
-    await send_html(update, NOT_LINKED_TEXT if member is None else NOT_UNDERSTOOD)
+    if member is None:
+        await send_html(update, NOT_LINKED_TEXT)
+        return
+    text = update.effective_message.text if update.effective_message else None
+    if member.organisation.tier is Tier.DEALER and text and is_confirming_word(text):
+        # A dealer who typed "issue" without using Reply on the notification.
+        await send_html(update, ISSUE_NEEDS_REPLY)
+        return
+    await send_html(update, NOT_UNDERSTOOD)
 
 
 async def edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -149,7 +149,9 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> IssuanceS
     return IssuanceState.REASON
 
 
-async def receive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> IssuanceState:
+async def receive_reason(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> IssuanceState | int:
     """Store the reason if it is accepted, then show the summary with Yes and No."""
     draft = _draft(context)
     assert update.message is not None
@@ -158,6 +160,21 @@ async def receive_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except InvalidInput as error:
         await send_html(update, views.retry_reason(str(error), draft.issuance))
         return IssuanceState.REASON
+    # The window may have closed, or a license been assigned, while the
+    # reason was typed; say so now rather than after the confirmation.
+    services = get_services(context)
+    assert update.effective_user is not None
+    try:
+        await preview_cancel_issuance(
+            services.database.unit_of_work(),
+            telegram_user_id=update.effective_user.id,
+            order_id=draft.issuance.order.id,
+            policy=services.policy,
+            now=services.clock.now(),
+        )
+    except DomainError as error:
+        await refuse(update, error)
+        return _finish(context)
     await send_html(update, *views.confirmation(draft.issuance, draft.reason, draft.number))
     return IssuanceState.CONFIRM
 

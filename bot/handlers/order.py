@@ -96,7 +96,8 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderStat
         form = await start_order(services.database.unit_of_work(), telegram_user_id=user.id)
     except DomainError as error:
         await refuse(update, error)
-        return ConversationHandler.END
+        # With re-entry, an earlier draft may still be stored; it is closed too.
+        return _finish(context)
     context.user_data[_DRAFT_KEY] = OrderDraft(number=secrets.randbelow(2**31), form=form)
     await send_html(update, views.ask_po_number(form))
     return OrderState.PO_NUMBER

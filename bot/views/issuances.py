@@ -77,7 +77,7 @@ def confirmation(issuance: Issuance, reason: str, draft: int) -> tuple[str, Inli
         f"{_describe(issuance)}\n"
         f"Reason: {escape(reason)}\n\n"
         f"The {plural(order.quantity, 'license')} go back to the stock of "
-        f"{escape(issuance.dealer.name)}, and the order is on order again."
+        f"{escape(issuance.dealer.name)}, and the order returns to Licenses on Order."
     )
     markup = InlineKeyboardMarkup(
         [

@@ -15,7 +15,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import AskIssue, encode
-from bot.views.formatting import escape, local_date, local_datetime, plural
+from bot.views.formatting import escape, local_date, local_datetime
 from bot.views.payload import InvalidPayload, Rendered, read_moment, read_number, read_text
 from bot.views.reminders import REMINDER_RENDERERS
 from core.notifications import Notification, NotificationKind
@@ -90,7 +90,7 @@ def _order_issued(notification: Notification) -> Rendered:
 
 def _issuance_cancelled(notification: Notification) -> Rendered:
     payload = notification.payload
-    quantity = plural(read_number(payload, "quantity"), "license")
+    quantity = read_number(payload, "quantity")
     text = (
         f"<b>Issuance cancelled</b> by <b>{escape(read_text(payload, 'cancelled_by'))}</b>\n"
         f"PO number: <b>{escape(read_text(payload, 'po_number'))}</b>\n"

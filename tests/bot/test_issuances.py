@@ -562,7 +562,8 @@ async def test_summary_shows_order_and_reason(harness: Harness) -> None:
         "Can be cancelled until 2026-12-18 18:00 JST\n"
         "Reason: Ordered twice\n"
         "\n"
-        "The 3 licenses go back to the stock of Dealer Berlin, and the order is on order again."
+        "The 3 licenses go back to the stock of Dealer Berlin, and the order returns to "
+        "Licenses on Order."
     )
     assert harness.labels(HANA) == [YES, "No"]
 
@@ -647,4 +648,19 @@ async def test_customer_forged_button(harness: Harness) -> None:
     calls = await harness.press(AIKO, encode(AskCancelIssuance(order.id, 1)))
 
     assert alerts(calls) == [NOT_ALLOWED]
+    assert (await stored_order(harness, order.id)).status is OrderStatus.ISSUED
+
+
+async def test_reason_after_window_closed_refused(harness: Harness) -> None:
+    order = await issued_order(harness)
+    harness.clock.advance(WINDOW - timedelta(minutes=1))
+    await harness.command(HANA, "issuances")
+    await harness.press_label(HANA, "Cancel issuance of PO-1")
+    harness.clock.advance(timedelta(minutes=2))
+
+    calls = await harness.text(HANA, "Ordered twice")
+
+    [text] = sent_texts(calls)
+    assert "can no longer be cancelled" in text
+    assert YES not in harness.labels(HANA)
     assert (await stored_order(harness, order.id)).status is OrderStatus.ISSUED

@@ -75,3 +75,18 @@ async def test_long_unknown_command_echo_is_cut(harness: Harness) -> None:
     texts = sent_texts(calls)
     assert len(texts) == 1
     assert len(texts[0]) < 1000
+
+
+async def test_dealer_issue_without_reply_gets_hint(harness: Harness) -> None:
+    from bot.handlers.fallback import ISSUE_NEEDS_REPLY
+    from tests.bot.conftest import DANA
+
+    calls = await harness.text(DANA, "issue")
+
+    assert sent_texts(calls) == [ISSUE_NEEDS_REPLY]
+
+
+async def test_customer_issue_word_not_understood(harness: Harness) -> None:
+    calls = await harness.text(AIKO, "issue")
+
+    assert sent_texts(calls) == ["I did not understand that. Send /help to see what you can do."]
