@@ -43,7 +43,11 @@ def build_application(
         .token(token)
         .rate_limiter(
             AIORateLimiter(
-                overall_max_rate=settings.delivery.max_messages_per_second,
+                # A bucket of one request refilled max_messages_per_second
+                # times a second: aiolimiter would otherwise let a full
+                # second's worth out at once on top of the steady rate.
+                overall_max_rate=1,
+                overall_time_period=1 / settings.delivery.max_messages_per_second,
                 max_retries=settings.telegram.flood_control_retries,
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from typing import TYPE_CHECKING, TypeVar
@@ -112,10 +113,9 @@ def parse_limit(text: str) -> int:
 
 def parse_id(text: str) -> int:
     """Return a notification id (a whole number from 1), or raise ArgumentTypeError."""
-    try:
-        notification_id = int(text)
-    except ValueError:
-        notification_id = 0
+    digits = text.strip()
+    # Only the digits 0-9, and no more than a 64-bit id can have.
+    notification_id = int(digits) if re.fullmatch(r"[0-9]{1,18}", digits) else 0
     if notification_id < 1:
         raise argparse.ArgumentTypeError(
             f"invalid notification id {text!r}: use the whole number in the ID column "

@@ -182,6 +182,8 @@ class Dispatcher:
         self.policy = policy or DeliveryPolicy()
         self._unit_of_work = unit_of_work
         self._chat_limiters: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        # Until when Telegram's flood control asked the bot to wait, if it did.
+        self._flood_until: datetime | None = None
 
     @property
     def rate_limited_chats(self) -> int:
@@ -234,6 +236,8 @@ class Dispatcher:
             try:
                 if loop.time() > last_start:
                     outcome = await self._hand_back(notification, now)
+                elif self._flood_until is not None and self._flood_until > now:
+                    outcome = await self._hold_for_flood_control(notification)
                 else:
                     outcome = await self._deliver(notification, now)
             except Exception:
@@ -248,6 +252,19 @@ class Dispatcher:
                 outcome = Outcome.UNRECORDED
             outcomes.append(outcome)
         return outcomes
+
+    async def _hold_for_flood_control(self, notification: Notification) -> Outcome:
+        """Postpone a notification of this run after Telegram asked the bot to wait.
+
+        Telegram's flood control limits the bot as a whole, so the rest of
+        the run waits as long as it was told; each chat's messages keep their
+        order because they are claimed again oldest first.
+        """
+        assert self._flood_until is not None
+        recorded = await self.outbox.postpone(
+            notification.id, claimer=self.claimer, until=self._flood_until
+        )
+        return _kept(Outcome.POSTPONED, recorded)
 
     async def _hand_back(self, notification: Notification, now: datetime) -> Outcome:
         logger.info(
@@ -354,6 +371,7 @@ class Dispatcher:
             # Flood control is about the bot's rate, not this message, so
             # the wait counts no attempt.
             retry_at = now + _as_timedelta(error.retry_after)
+            self._flood_until = max(retry_at, self._flood_until or retry_at)
             logger.warning(
                 "notification %s to chat %s hit flood control, retrying at %s",
                 notification_id,

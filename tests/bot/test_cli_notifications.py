@@ -213,7 +213,9 @@ def test_retry_unsent(run_cli, outbox, notification_id: int, state: str) -> None
     assert "Only failed and unreachable notifications can be retried." in err
 
 
-@pytest.mark.parametrize("text", ["abc", "0", "-3"])
+@pytest.mark.parametrize(
+    "text", ["abc", "0", "-3", "9223372036854775808", "99999999999999999999", "1_0", "١٢"]
+)
 def test_retry_invalid_id(run_cli, text: str) -> None:
     status, _, err = run_cli("notifications", "retry", text)
 

@@ -148,7 +148,9 @@ async def test_overall_rate_from_settings(harness: Harness) -> None:
     limiter = application.bot.rate_limiter
     assert limiter is not None
     assert limiter._base_limiter is not None
-    assert limiter._base_limiter.max_rate == 12
+    base = limiter._base_limiter
+    assert base.max_rate == 1
+    assert base.time_period == pytest.approx(1 / 12)
 
 
 # Per-chat rate
@@ -322,3 +324,55 @@ async def test_urgent_sent_in_quiet_hours(harness: Harness) -> None:
     assert report.postponed == 1
     assert statuses[True] is NotificationStatus.SENT
     assert statuses[False] is NotificationStatus.PENDING
+
+
+async def test_flood_control_holds_rest_of_run(harness: Harness) -> None:
+    from bot.delivery.dispatcher import DeliveryPolicy, Dispatcher
+    from core.notifications import NewNotification, NotificationKind
+    from storage import Outbox
+
+    async with harness.database.unit_of_work() as uow:
+        for index in range(3):
+            await uow.notifications.add(
+                NewNotification(
+                    kind=NotificationKind.ORDER_CANCELLED,
+                    member_id=1,
+                    chat_id=800_002,
+                    created_at=harness.clock.now(),
+                    payload={
+                        "po_number": f"PO-{index}",
+                        "quantity": 1,
+                        "customer": "Clinic Am See",
+                        "customer_timezone": "UTC",
+                        "dealer": "Dealer Berlin",
+                        "dealer_timezone": "UTC",
+                        "ordered_at": harness.clock.now().isoformat(),
+                        "issued_at": None,
+                    },
+                )
+            )
+        await uow.commit()
+    harness.api.fail_next(
+        "sendMessage",
+        error_code=429,
+        description="Too Many Requests: retry after 30",
+        retry_after=30,
+    )
+    dispatcher = Dispatcher(
+        harness.application.bot,
+        Outbox(harness.database),
+        claimer="flood-test",
+        policy=DeliveryPolicy(),
+    )
+
+    first = await dispatcher.deliver_due(harness.clock.now())
+    too_early = await dispatcher.deliver_due(harness.clock.now() + timedelta(seconds=29))
+    after = await dispatcher.deliver_due(harness.clock.now() + timedelta(seconds=30))
+
+    assert first.sent == 0
+    assert too_early.claimed == 0
+    assert after.sent == 3
+    sent = [
+        call.params["text"] for call in harness.api.calls_of("sendMessage") if call.error is None
+    ]
+    assert [text.count("PO-0") for text in sent] == [1, 0, 0]
