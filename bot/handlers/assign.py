@@ -13,9 +13,7 @@ import enum
 import logging
 import re
 import secrets
-import warnings
 from dataclasses import dataclass
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -25,10 +23,7 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import (
     ASSIGN_FORM_PATTERN,
@@ -42,7 +37,13 @@ from bot.callbacks import (
     decode,
 )
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
-from bot.handlers.forms import form_busy, other_form_fallback, other_open_form
+from bot.handlers.forms import (
+    FORM_TIMEOUT,
+    TEXT_ANSWER,
+    build_form_conversation,
+    form_busy,
+    other_open_form,
+)
 from bot.replies import edit_html, refuse, send_html
 from bot.services import Services, get_services
 from bot.views import inventory as views
@@ -58,7 +59,6 @@ from core.use_cases.inventory import (
 
 logger = logging.getLogger(__name__)
 
-FORM_TIMEOUT = timedelta(minutes=30)
 # A customer's form is open exactly while its draft is in ``user_data``.
 # "order_draft" is the key of bot/handlers/order.py.
 
@@ -448,20 +448,16 @@ def build_assign_handlers() -> list[BaseHandler]:
     with ``per_message=False`` is not tracked per message. That is intended
     here, because the draft number in each button identifies its summary.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="If 'per_message=False'", category=PTBUserWarning
-        )
-        assign = _conversation(
-            ASSIGN, begin_assign, receive_assign_email, confirm_assign, ASSIGN_FORM_PATTERN
-        )
-        unassign = _conversation(
-            UNASSIGN,
-            begin_unassign,
-            receive_unassign_email,
-            confirm_unassign,
-            UNASSIGN_FORM_PATTERN,
-        )
+    assign = _conversation(
+        ASSIGN, begin_assign, receive_assign_email, confirm_assign, ASSIGN_FORM_PATTERN
+    )
+    unassign = _conversation(
+        UNASSIGN,
+        begin_unassign,
+        receive_unassign_email,
+        confirm_unassign,
+        UNASSIGN_FORM_PATTERN,
+    )
     return [
         assign,
         unassign,
@@ -473,26 +469,17 @@ def build_assign_handlers() -> list[BaseHandler]:
 def _conversation(
     form: EmailForm, begin, receive_email, confirm, pattern: re.Pattern[str]
 ) -> ConversationHandler:
-    # Edited messages are left to the fallback handlers, which explain that
-    # an edit is not read as an answer.
-    text_answer = PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
-    not_text = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    return ConversationHandler(
+    return build_form_conversation(
+        form.command,
         entry_points=[CommandHandler(form.command, begin, filters=PRIVATE_MESSAGE)],
         states={
-            EmailFormState.EMAIL: [MessageHandler(text_answer, receive_email)],
+            EmailFormState.EMAIL: [MessageHandler(TEXT_ANSWER, receive_email)],
             EmailFormState.CONFIRM: [
                 CallbackQueryHandler(confirm, pattern=pattern),
-                MessageHandler(text_answer, form.remind_to_press),
+                MessageHandler(TEXT_ANSWER, form.remind_to_press),
             ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, form.end_after_timeout)],
         },
-        fallbacks=[
-            CommandHandler("cancel", form.cancel, filters=PRIVATE_MESSAGE),
-            other_form_fallback(form.command),
-            MessageHandler(not_text, form.ask_for_text),
-        ],
-        allow_reentry=True,
-        conversation_timeout=FORM_TIMEOUT,
-        name=form.command,
+        cancel=form.cancel,
+        ask_for_text=form.ask_for_text,
+        timed_out=form.end_after_timeout,
     )

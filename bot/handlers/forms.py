@@ -8,8 +8,22 @@ would compete for the next message. Each conversation adds
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import (
+    BaseHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
 from bot.replies import send_html
@@ -22,6 +36,13 @@ FORM_DRAFT_KEYS = {
     "issuances": "issuance_draft",
 }
 FORM_COMMANDS = tuple(FORM_DRAFT_KEYS)
+# A form left without an answer this long closes; nothing is stored.
+FORM_TIMEOUT = timedelta(minutes=30)
+
+# Answers are new text messages in the private chat. Edited messages are left
+# to the fallback handlers, which explain that an edit is not read.
+TEXT_ANSWER = PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
+NOT_TEXT = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
 FORM_BUSY = (
     "You are in the middle of another form. Answer its question, or send /cancel "
     "to leave it, then send {command} again."
@@ -52,3 +73,38 @@ def other_form_fallback(own_command: str) -> CommandHandler:
     """Return a fallback for every form command except ``own_command`` (which restarts)."""
     others = [command for command in FORM_COMMANDS if command != own_command]
     return CommandHandler(others, form_busy, filters=PRIVATE_MESSAGE)
+
+
+def build_form_conversation(
+    command: str,
+    *,
+    entry_points: Sequence[BaseHandler],
+    states: dict[Any, list[BaseHandler]],
+    cancel: Any,
+    ask_for_text: Any,
+    timed_out: Any,
+) -> ConversationHandler:
+    """Build a form's conversation with the fallbacks and timeout every form shares.
+
+    Each form gets /cancel, the one-form-at-a-time fallback, an answer to
+    non-text messages, re-entry with its own command and FORM_TIMEOUT.
+    python-telegram-bot warns that a CallbackQueryHandler in a conversation
+    with ``per_message=False`` is not tracked per message. That is intended,
+    because the draft number in each button tells summaries apart.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="If 'per_message=False'", category=PTBUserWarning
+        )
+        return ConversationHandler(
+            entry_points=list(entry_points),
+            states={**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)]},
+            fallbacks=[
+                CommandHandler("cancel", cancel, filters=PRIVATE_MESSAGE),
+                other_form_fallback(command),
+                MessageHandler(NOT_TEXT, ask_for_text),
+            ],
+            allow_reentry=True,
+            conversation_timeout=FORM_TIMEOUT,
+            name=command,
+        )

@@ -14,9 +14,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
-import warnings
 from dataclasses import dataclass
-from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -26,10 +24,7 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import (
     ISSUANCE_CANCEL_PATTERN,
@@ -44,7 +39,11 @@ from bot.callbacks import (
 )
 from bot.delivery import request_delivery
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
-from bot.handlers.forms import other_form_fallback
+from bot.handlers.forms import (
+    FORM_TIMEOUT,
+    TEXT_ANSWER,
+    build_form_conversation,
+)
 from bot.replies import edit_html, refuse, send_html
 from bot.services import Services, get_services
 from bot.views import issuances as views
@@ -60,7 +59,6 @@ from core.use_cases.issuances import (
 
 logger = logging.getLogger(__name__)
 
-FORM_TIMEOUT = timedelta(minutes=30)
 _DRAFT_KEY = "issuance_draft"
 _CANCELLED_KEY = "cancelled_issuance_drafts"
 
@@ -310,11 +308,7 @@ def build_issuances_handlers() -> list[BaseHandler]:
     with ``per_message=False`` is not tracked per message. That is intended
     here, because the draft number in the button tells summaries apart.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="If 'per_message=False'", category=PTBUserWarning
-        )
-        conversation = _conversation()
+    conversation = _conversation()
     return [
         conversation,
         CallbackQueryHandler(press_page_button, pattern=ISSUANCES_PAGE_PATTERN),
@@ -323,29 +317,20 @@ def build_issuances_handlers() -> list[BaseHandler]:
 
 
 def _conversation() -> ConversationHandler:
-    # Edited messages are left to the fallback handlers, which explain that
-    # an edit is not read as an answer.
-    text_answer = PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
-    not_text = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    return ConversationHandler(
+    return build_form_conversation(
+        "issuances",
         entry_points=[
             CommandHandler("issuances", show_issuances, filters=PRIVATE_MESSAGE),
             CallbackQueryHandler(begin, pattern=ISSUANCE_CANCEL_PATTERN),
         ],
         states={
-            IssuanceState.REASON: [MessageHandler(text_answer, receive_reason)],
+            IssuanceState.REASON: [MessageHandler(TEXT_ANSWER, receive_reason)],
             IssuanceState.CONFIRM: [
                 CallbackQueryHandler(confirm, pattern=ISSUANCE_FORM_PATTERN),
-                MessageHandler(text_answer, remind_to_press),
+                MessageHandler(TEXT_ANSWER, remind_to_press),
             ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel, filters=PRIVATE_MESSAGE),
-            other_form_fallback("issuances"),
-            MessageHandler(not_text, ask_for_text),
-        ],
-        allow_reentry=True,
-        conversation_timeout=FORM_TIMEOUT,
-        name="issuances",
+        cancel=cancel,
+        ask_for_text=ask_for_text,
+        timed_out=timed_out,
     )

@@ -14,9 +14,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
-import warnings
 from dataclasses import dataclass
-from datetime import timedelta
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -27,10 +25,7 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
-    filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.callbacks import (
     ORDER_FORM_PATTERN,
@@ -43,7 +38,13 @@ from bot.callbacks import (
 )
 from bot.delivery import request_delivery
 from bot.handlers.chat_filters import PRIVATE_MESSAGE
-from bot.handlers.forms import form_busy, other_form_fallback, other_open_form
+from bot.handlers.forms import (
+    FORM_TIMEOUT,
+    TEXT_ANSWER,
+    build_form_conversation,
+    form_busy,
+    other_open_form,
+)
 from bot.replies import edit_html, refuse, send_html
 from bot.services import get_services
 from bot.views import orders as views
@@ -58,7 +59,6 @@ from core.use_cases.ordering import OrderForm, check_po_number, place_order, sta
 
 logger = logging.getLogger(__name__)
 
-FORM_TIMEOUT = timedelta(minutes=30)
 _DRAFT_KEY = "order_draft"
 _PLACED_KEY = "placed_drafts"
 
@@ -141,13 +141,17 @@ async def begin_with_quantity(
     return OrderState.PO_NUMBER
 
 
-async def receive_po_number(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState:
+async def receive_po_number(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> OrderState | int:
     """Store the PO number if it is valid and unused, then ask for the quantity.
 
     A draft with a preset number of licenses goes straight to the summary.
     """
     services = get_services(context)
-    draft = _draft(context)
+    draft = context.user_data.get(_DRAFT_KEY)
+    if draft is None:
+        return await _draft_gone(update)
     assert update.message is not None and update.effective_user is not None
     try:
         draft.po_number = await check_po_number(
@@ -169,10 +173,12 @@ async def receive_po_number(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     return OrderState.QUANTITY
 
 
-async def receive_quantity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState:
+async def receive_quantity(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderState | int:
     """Store the number of licenses if it is accepted, then show the summary."""
     services = get_services(context)
-    draft = _draft(context)
+    draft = context.user_data.get(_DRAFT_KEY)
+    if draft is None:
+        return await _draft_gone(update)
     assert update.message is not None and draft.po_number is not None
     maximum = services.policy.max_licenses_per_order
     try:
@@ -238,6 +244,9 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
         result.customer.id,
     )
     context.user_data.setdefault(_PLACED_KEY, {})[draft.number] = result.order.po_number
+    # Closed before the awaits below, so that a second press being handled
+    # at the same moment sees the draft is gone.
+    _finish(context)
     request_delivery(context)
     try:
         await query.answer("Order placed")
@@ -310,52 +319,36 @@ def _draft(context: ContextTypes.DEFAULT_TYPE) -> OrderDraft:
     return context.user_data[_DRAFT_KEY]
 
 
+async def _draft_gone(update: Update) -> int:
+    """Close a conversation whose draft was placed or dropped by a press handled meanwhile."""
+    await send_html(update, views.FORM_CLOSED)
+    return ConversationHandler.END
+
+
 def _finish(context: ContextTypes.DEFAULT_TYPE) -> int:
     context.user_data.pop(_DRAFT_KEY, None)
     return ConversationHandler.END
 
 
 def build_order_conversation() -> ConversationHandler:
-    """Build the conversation; its Confirm and Cancel buttons are tracked per user.
-
-    python-telegram-bot warns that a CallbackQueryHandler in a conversation
-    with ``per_message=False`` is not tracked per message. That is intended
-    here, because the draft number in the button tells summaries apart.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message="If 'per_message=False'", category=PTBUserWarning
-        )
-        return _conversation()
-
-
-def _conversation() -> ConversationHandler:
-    # Edited messages are left to the fallback handlers, which explain that
-    # an edit is not read as an answer.
-    text_answer = PRIVATE_MESSAGE & filters.TEXT & ~filters.COMMAND
-    not_text = PRIVATE_MESSAGE & ~filters.TEXT & ~filters.COMMAND & ~filters.StatusUpdate.ALL
-    return ConversationHandler(
+    """Build the order form; its Confirm and Cancel buttons are tracked per user."""
+    return build_form_conversation(
+        "order",
         entry_points=[
             CommandHandler("order", begin, filters=PRIVATE_MESSAGE),
             _OwnButtonHandler(begin_with_quantity, pattern=ORDER_MISSING_PATTERN),
         ],
         states={
-            OrderState.PO_NUMBER: [MessageHandler(text_answer, receive_po_number)],
-            OrderState.QUANTITY: [MessageHandler(text_answer, receive_quantity)],
+            OrderState.PO_NUMBER: [MessageHandler(TEXT_ANSWER, receive_po_number)],
+            OrderState.QUANTITY: [MessageHandler(TEXT_ANSWER, receive_quantity)],
             OrderState.CONFIRM: [
                 CallbackQueryHandler(confirm, pattern=ORDER_FORM_PATTERN),
-                MessageHandler(text_answer, remind_to_press),
+                MessageHandler(TEXT_ANSWER, remind_to_press),
             ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
-        fallbacks=[
-            CommandHandler("cancel", cancel, filters=PRIVATE_MESSAGE),
-            other_form_fallback("order"),
-            MessageHandler(not_text, ask_for_text),
-        ],
-        allow_reentry=True,
-        conversation_timeout=FORM_TIMEOUT,
-        name="order",
+        cancel=cancel,
+        ask_for_text=ask_for_text,
+        timed_out=timed_out,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.callbacks import AskIssue, ConfirmIssue, ShowPendingPage, encode
 from bot.delivery.jobs import IMMEDIATE_JOB_NAME
-from bot.handlers.fallback import NOT_UNDERSTOOD
+from bot.handlers.fallback import ISSUE_NEEDS_REPLY, NOT_UNDERSTOOD
 from bot.handlers.issuing import is_confirming_word
 from bot.offline_api import ApiCall, SentMessage
 from bot.offline_updates import OfflineUser
@@ -287,7 +287,8 @@ async def test_reply_to_other_message_falls_through(harness: Harness) -> None:
 
     calls = await reply(harness, MIA, "issue", harness.last_message(MIA).message_id)
 
-    assert sent_texts(calls) == [NOT_UNDERSTOOD]
+    # "issue" outside a reply to an order notification gets the hint how to issue.
+    assert sent_texts(calls) == [ISSUE_NEEDS_REPLY]
 
 
 async def test_reply_to_pending_list(harness: Harness) -> None:
@@ -305,7 +306,8 @@ async def test_reply_to_own_message_falls_through(harness: Harness) -> None:
 
     calls = await reply(harness, DANA, "issue", own_message_id)
 
-    assert sent_texts(calls) == [NOT_UNDERSTOOD]
+    # "issue" outside a reply to an order notification gets the hint how to issue.
+    assert sent_texts(calls) == [ISSUE_NEEDS_REPLY]
 
 
 async def test_customer_reply_reaches_form(harness: Harness) -> None:
