@@ -1,7 +1,9 @@
 """Checks and comparison keys for names and numbers that people type.
 
-Two strings that look the same to a reader must compare equal, and nothing
-typed may change how the text around it is displayed.
+Full-width forms and invisible characters do not make a value new, and no
+typed character may reverse the direction of the text around it.
+NOTE: look-alike letters of different scripts (Cyrillic "а" and Latin "a")
+still compare as different.
 """
 
 from __future__ import annotations

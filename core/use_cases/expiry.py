@@ -1,4 +1,4 @@
-"""What happens when licenses expire: auto-assign, and warnings of a coming shortage."""
+"""License expiry: retirement, auto-assign, and warnings of a coming shortage."""
 
 from __future__ import annotations
 
