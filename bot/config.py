@@ -180,14 +180,14 @@ class LicensingSettings(_Section):
 class BotSettings(_Section):
     """Presentation in the chat."""
 
-    # One Telegram message contains at most 4096 characters. An order in the
-    # history takes up to about 180 characters (a 64-character PO number and
-    # a cancel deadline), so 20 of them and the header still fit.
+    # One Telegram message contains at most 4096 characters. The longest rows
+    # (an issuance with a 100-character customer name, a 64-character PO
+    # number and dates) take about 360 characters, so 10 of them still fit.
     page_size: int = Field(
         default=10,
         ge=1,
-        le=20,
-        description="a whole number of list entries per message from 1 to 20",
+        le=10,
+        description="a whole number of list entries per message from 1 to 10",
     )
     default_timezone: str = Field(
         default="UTC",

@@ -11,8 +11,9 @@ from telegram.ext import ContextTypes
 logger = logging.getLogger(__name__)
 
 SORRY = (
-    "Sorry, something went wrong while handling that. If you were changing an order, "
-    "open /history to see whether the change was made before you try again."
+    "Sorry, something went wrong while handling that. If you were changing something, "
+    "look at its current state (for example in /history, /pending or /inventory) before "
+    "you try again."
 )
 
 

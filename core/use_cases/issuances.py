@@ -15,6 +15,7 @@ from core.organisations import Organisation, Tier
 from core.paging import Page, check_page_number
 from core.policy import LicensingPolicy
 from core.ports import UnitOfWork
+from core.text import has_bidi_control, has_line_break_or_control
 from core.use_cases.access import dealers_under, find_ancestor, load_member
 from core.use_cases.notify import notify_members, order_payload
 
@@ -105,6 +106,10 @@ async def cancel_issuance(
     async with uow:
         context = await _load_administrator(uow, telegram_user_id)
         order = await _load_order_in_area(uow, context, order_id)
+        # Assignments lock the customer's row first too; the same order of
+        # locks keeps PostgreSQL from a deadlock between the two.
+        await uow.organisations.lock(order.customer_id)
+        order = await _load_order_in_area(uow, context, order_id)
         reopened = order.issuance_cancelled(now, policy.cancel_window)
         licenses = await _check_licenses_unused(uow, order)
         returned = [
@@ -166,6 +171,10 @@ def normalise_reason(text: str) -> str:
     cleaned = " ".join(text.split())
     if not cleaned:
         raise InvalidInput("A reason is required; the customer and the dealer will read it.")
+    if has_line_break_or_control(cleaned) or has_bidi_control(cleaned):
+        raise InvalidInput(
+            "A reason must be plain text, without control or text-direction characters."
+        )
     if len(cleaned) > MAX_REASON_LENGTH:
         raise InvalidInput(
             f"A reason has at most {MAX_REASON_LENGTH} characters; this one has {len(cleaned)}."

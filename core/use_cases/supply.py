@@ -24,6 +24,8 @@ async def add_stock(uow: UnitOfWork, *, dealer_name: str, count: int, now: datet
             raise InvalidOrganisation(
                 f"{dealer.name!r} is a {dealer.tier.label}; only dealers hold stock."
             )
+        # Two additions at once then report and audit consecutive levels.
+        await uow.organisations.lock(dealer.id)
         before = await uow.licenses.count_in_stock(dealer.id)
         await uow.licenses.add_to_stock(dealer.id, count)
         await uow.audit.add(

@@ -324,8 +324,8 @@ def test_wrong_type_named(tmp_path: Path, text: str, key: str) -> None:
             "licensing.max_licenses_per_order",
             "1 to 1000000",
         ),
-        ("[bot]\npage_size = 0\n", "bot.page_size", "1 to 20"),
-        ("[bot]\npage_size = 21\n", "bot.page_size", "1 to 20"),
+        ("[bot]\npage_size = 0\n", "bot.page_size", "1 to 10"),
+        ("[bot]\npage_size = 11\n", "bot.page_size", "1 to 10"),
     ],
 )
 def test_out_of_range_named(tmp_path: Path, text: str, key: str, expected: str) -> None:
@@ -340,14 +340,14 @@ def test_out_of_range_named(tmp_path: Path, text: str, key: str, expected: str) 
 def test_range_limits_accepted(tmp_path: Path) -> None:
     text = (
         "[licensing]\ncancel_window_days = 365\nmax_licenses_per_order = 1_000_000\n"
-        "[bot]\npage_size = 20\n"
+        "[bot]\npage_size = 10\n"
     )
 
     settings = load_settings(write_config(tmp_path, text), environ={})
 
     assert settings.licensing.cancel_window_days == 365
     assert settings.licensing.max_licenses_per_order == 1_000_000
-    assert settings.bot.page_size == 20
+    assert settings.bot.page_size == 10
 
 
 def test_unknown_timezone_named(tmp_path: Path) -> None:

@@ -616,3 +616,12 @@ async def test_list_in_reader_timezone(
 async def test_list_by_lower_tier(database: FakeDatabase, tree: Tree, user: int) -> None:
     with pytest.raises(NotAllowed):
         await list_issuances(database, user)
+
+
+@pytest.mark.parametrize("reason", ["Refund \u202e000,01 EUR", "Bad\x1b[31m red"])
+def test_reason_rejects_control_characters(reason: str) -> None:
+    from core.errors import InvalidInput
+    from core.use_cases.issuances import normalise_reason
+
+    with pytest.raises(InvalidInput, match="plain text"):
+        normalise_reason(reason)
