@@ -43,7 +43,7 @@ async def refuse(update: Update, error: DomainError | str) -> None:
     text = str(error)
     user = update.effective_user
     logger.info(
-        "refused update %s from user %s: %s",
+        "rejected update %s from user %s: %s",
         update.update_id,
         user.id if user else None,
         type(error).__name__ if isinstance(error, DomainError) else "message",

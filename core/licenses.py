@@ -15,7 +15,7 @@ MAX_EMAIL_LENGTH = 254
 
 
 class LicenseState(enum.StrEnum):
-    """Where a license is; the value is stored."""
+    """State of a license: in stock, unused, assigned or expired; the value is stored."""
 
     IN_STOCK = "in_stock"
     UNUSED = "unused"

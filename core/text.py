@@ -33,10 +33,10 @@ def has_bidi_control(text: str) -> bool:
 def comparison_key(text: str) -> str:
     """Return the form under which two typed values count as the same.
 
-    Compatibility normalisation (NFKC) makes full-width and other look-alike
-    forms equal to plain letters and digits; invisible format characters
-    (zero-width spaces, joiners, byte-order marks) are dropped; case is
-    ignored and whitespace runs become one space.
+    Compatibility normalisation (NFKC) makes full-width and other
+    compatibility forms equal to plain letters and digits. Invisible format
+    characters (zero-width spaces, joiners, byte-order marks) are dropped.
+    Case is ignored and whitespace runs become one space.
     """
     folded = unicodedata.normalize("NFKC", text).casefold()
     visible = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")

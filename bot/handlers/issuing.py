@@ -141,7 +141,9 @@ async def reply_to_notification(update: Update, context: ContextTypes.DEFAULT_TY
     """
     message = update.message
     user = update.effective_user
-    assert message is not None and user is not None and message.reply_to_message is not None
+    assert message is not None
+    assert user is not None
+    assert message.reply_to_message is not None
     services = get_services(context)
     replied = message.reply_to_message
     order_id = await order_for_reply(

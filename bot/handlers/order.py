@@ -197,7 +197,12 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
     services = get_services(context)
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    draft = _draft(context)
+    draft: OrderDraft | None = context.user_data.get(_DRAFT_KEY)
+    if draft is None:
+        # A press handled at the same moment placed or discarded the draft.
+        await closed_form_button(update, context)
+        return ConversationHandler.END
+
     try:
         pressed = decode(query.data)
     except InvalidCallbackData:
@@ -206,10 +211,12 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
     if not isinstance(pressed, ConfirmOrder | DiscardOrder) or pressed.draft != draft.number:
         await query.answer(views.OUTDATED_FORM, show_alert=True)
         return OrderState.CONFIRM
+
     if isinstance(pressed, DiscardOrder):
         await query.answer()
         await edit_html(update, views.DISCARDED)
         return _finish(context)
+
     assert draft.po_number is not None and draft.quantity is not None
     try:
         result = await place_order(
@@ -237,6 +244,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
     except DomainError as error:
         await refuse(update, error)
         return _finish(context)
+
     logger.info(
         "order %s placed by user %s for customer %s",
         result.order.id,
@@ -244,10 +252,11 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
         result.customer.id,
     )
     context.user_data.setdefault(_PLACED_KEY, {})[draft.number] = result.order.po_number
-    # Closed before the awaits below, so that a second press being handled
-    # at the same moment sees the draft is gone.
+    # Closed before the awaits below, so that a second press handled at the
+    # same moment finds no draft.
     _finish(context)
     request_delivery(context)
+
     try:
         await query.answer("Order placed")
         await edit_html(update, views.placed(result, services.policy.cancel_window))
@@ -255,7 +264,7 @@ async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> OrderSt
         # The order is stored, so the form must close even if Telegram
         # rejected the confirmation; /history shows the order.
         logger.exception("order %s placed, but its confirmation was not shown", result.order.id)
-    return _finish(context)
+    return ConversationHandler.END
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

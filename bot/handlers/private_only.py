@@ -26,7 +26,7 @@ async def refuse_outside_private_chat(update: Update, context: ContextTypes.DEFA
     if chat is not None and chat.type == ChatType.PRIVATE:
         return
     logger.warning(
-        "refused a button press from user %s in chat %s",
+        "rejected a button press from user %s in chat %s",
         query.from_user.id,
         chat.id if chat else None,
     )

@@ -1,4 +1,4 @@
-"""Who is asking: the member behind a Telegram user, and what its tier allows."""
+"""Lookup of the member behind a Telegram user, and checks of what its tier allows."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ _CANCEL_ACTION = "cancel orders"
 
 @dataclass(frozen=True, slots=True)
 class OrderForm:
-    """What a customer needs to know before it starts an order."""
+    """The customer and the dealer of an order form that is being started."""
 
     customer: Organisation
     dealer: Organisation
